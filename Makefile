@@ -1,0 +1,47 @@
+# datajobs: `make book` builds the report, `make test` runs the tests. Both set up .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= data/sample/profiles_sample.csv
+PROFILE ?= full
+PORT ?= 8866
+MLFLOW_PORT ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help setup book test lint app mlflow-ui sample clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT)"
+
+setup: $(VENV)/.installed ## create .venv and install the package with its extras
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,app,tracking,test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+book: setup ## execute the notebooks on DATA with papermill and build _build/html
+	$(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
+
+test: setup ## lint, unit tests, notebooks (quick profile), book build, browser tests
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/python -m pytest
+
+lint: setup ## ruff only
+	$(BIN)/ruff check src tests benchmarks scripts
+
+app: setup ## serve the Predictor notebook with Voilà on 127.0.0.1:$(PORT)
+	$(BIN)/datajobs app --port $(PORT)
+
+mlflow-ui: setup ## MLflow UI of the local tracking store on 127.0.0.1:$(MLFLOW_PORT)
+	$(BIN)/datajobs mlflow-ui --port $(MLFLOW_PORT)
+
+sample: setup ## regenerate data/sample/profiles_sample.csv from the shipped frequency tables
+	$(BIN)/datajobs synth --rows 3000 --seed 2024 -o data/sample/profiles_sample.csv
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf _build outputs models mlflow

@@ -1,0 +1,68 @@
+"""Paths, labels, seeds and defaults shared by every stage.
+
+Paths are resolved from the project root, never from the current working directory: papermill
+runs a notebook in the caller's cwd and Voilà in the notebook's folder, so a relative path would
+point somewhere different in each.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def find_project_root() -> Path:
+    """Return the project root.
+
+    ``DATAJOBS_HOME`` wins; otherwise the first parent of this file holding ``_config.yml`` (an
+    editable install inside a clone); otherwise the current directory (a plain ``pip install``).
+    """
+    override = os.environ.get("DATAJOBS_HOME")
+    if override:
+        return Path(override).expanduser().resolve()
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "_config.yml").is_file() and (parent / "src" / "datajobs").is_dir():
+            return parent
+    return Path.cwd().resolve()
+
+
+PROJECT_ROOT = find_project_root()
+PACKAGE_DIR = Path(__file__).resolve().parent
+RESOURCES_DIR = PACKAGE_DIR / "resources"
+FREQUENCY_TABLES_PATH = RESOURCES_DIR / "profile_frequencies.json"
+
+DATA_DIR = PROJECT_ROOT / "data"
+SAMPLE_DATA_PATH = DATA_DIR / "sample" / "profiles_sample.csv"
+# The real file lives outside the repository and is never copied into it.
+REAL_DATA_PATH = (PROJECT_ROOT / ".." / "shared" / "data" / "dataset_train_test.csv").resolve()
+
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+OUTPUTS_DIR = PROJECT_ROOT / "outputs"
+EXECUTED_NOTEBOOKS_DIR = OUTPUTS_DIR / "notebooks"
+MODELS_DIR = PROJECT_ROOT / "models"
+DEFAULT_MODEL_DIR = MODELS_DIR / "catboost"
+BUILD_DIR = PROJECT_ROOT / "_build"
+
+# Target labels, in the order used for probability columns and plots.
+PROFILE_LABELS: tuple[str, ...] = (
+    "Data scientist",
+    "Lead data scientist",
+    "Data engineer",
+    "Data architecte",
+)
+MINORITY_LABEL = "Lead data scientist"
+
+DIPLOMA_LEVELS: tuple[str, ...] = ("No diploma", "Bachelor", "Master", "PhD")
+
+# The study's experience levels (years): débutant < 2, confirmé 2–5, avancé 5–8, expert >= 8.
+EXPERIENCE_LEVEL_EDGES: tuple[float, ...] = (2.0, 5.0, 8.0)
+EXPERIENCE_LEVELS: tuple[str, ...] = ("débutant", "confirmé", "avancé", "expert")
+EXPERIENCE_MIN_YEARS = 0.0
+EXPERIENCE_MAX_YEARS = 60.0
+
+SEED = 42
+N_SPLITS = 5
+N_REPEATS = 2
+
+SYNTHETIC_SAMPLE_ROWS = 3000
+SYNTHETIC_SAMPLE_SEED = 2024

@@ -1,0 +1,37 @@
+"""Shared fixtures: the shipped synthetic sample, the real file when present, small inline files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from datajobs import config
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    assert config.SAMPLE_DATA_PATH.is_file(), "the synthetic sample ships with the repository"
+    return config.SAMPLE_DATA_PATH
+
+
+@pytest.fixture(scope="session")
+def real_path() -> Path:
+    if not config.REAL_DATA_PATH.is_file():
+        pytest.skip("real data ../shared/data/dataset_train_test.csv is absent")
+    return config.REAL_DATA_PATH
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write text (or bytes) to a file and return its path."""
+
+    def write(content: str | bytes, name: str = "profiles.csv") -> Path:
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(content.encode("utf-8"))
+        return path
+
+    return write
