@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from datajobs import config
 from datajobs.data import DataFileError
@@ -40,6 +41,69 @@ def _command_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_model(reference: str):
+    from datajobs.predict import ProfileModel
+
+    return ProfileModel.load(reference)
+
+
+def _command_train(args: argparse.Namespace) -> int:
+    from datajobs.data import load_profiles
+    from datajobs.train import LabelError, fit_profile_model
+
+    loaded = load_profiles(args.data)
+    try:
+        model = fit_profile_model(loaded.frame, include_company=not args.no_company, seed=args.seed,
+                                  data_sha256=loaded.report.sha256, data_path=str(Path(args.data).resolve()))
+    except LabelError as error:
+        raise UsageError(f"{args.data}: {error}") from None
+    model.save(args.out)
+    metadata = model.metadata
+    metrics = metadata["cv_metrics"]
+    print(f"trained on {metadata['training_rows']} rows of {args.data} in {metadata['training_seconds']:.1f} s"
+          + (f" ({metadata['rows_without_label_excluded']} rows without a known label excluded)"
+             if metadata["rows_without_label_excluded"] else ""))
+    print(f"out-of-fold macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}, "
+          f"Lead data scientist F1 {metrics['f1_lead_data_scientist']:.3f}")
+    print(f"model written to {args.out}")
+    return 0
+
+
+def _command_predict(args: argparse.Namespace) -> int:
+    from datajobs.predict import predict_file
+
+    model = _load_model(args.model)
+    output = predict_file(model, args.input, args.output)
+    flagged = int((output["warnings"] != "").sum())
+    unscored = int((output["predicted_metier"] == "").sum())
+    target = args.output or "(not written: give -o)"
+    print(f"scored {len(output) - unscored} of {len(output)} rows -> {target}; "
+          f"{flagged} rows with warnings, {unscored} not scorable", file=sys.stderr)
+    if args.output is None:
+        columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")], "warnings"]
+        print(output[columns].to_csv(index=False), end="")
+    return 0
+
+
+def _command_evaluate(args: argparse.Namespace) -> int:
+    from datajobs.data import load_profiles
+    from datajobs.evaluate import label_slug, score_predictions
+    from datajobs.train import labelled_rows
+
+    model = _load_model(args.model)
+    frame, excluded = labelled_rows(load_profiles(args.data).frame)
+    if frame.empty:
+        raise UsageError(f"{args.data}: no row has a known Metier label to evaluate against")
+    scores = score_predictions(frame["profile"].astype(object), model.predict(frame))
+    print(json.dumps({
+        "rows": len(frame), "rows_without_label_excluded": excluded,
+        "accuracy": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
+        "balanced_accuracy": round(scores["balanced_accuracy"], 4),
+        "per_class_f1": {label: round(scores[f"f1_{label_slug(label)}"], 4) for label in model.classes},
+    }, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="datajobs",
@@ -59,6 +123,23 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("-o", "--output", required=True, help="CSV file to write")
     synth.set_defaults(handler=_command_synth)
 
+    train = commands.add_parser("train", help="train the CatBoost model on every labelled row of a file")
+    train.add_argument("--data", required=True, help="labelled CSV file")
+    train.add_argument("--out", required=True, help="model directory to write")
+    train.add_argument("--seed", type=int, default=config.SEED, help="random seed")
+    train.add_argument("--no-company", action="store_true", help="do not use the company as a feature")
+    train.set_defaults(handler=_command_train)
+
+    predict = commands.add_parser("predict", help="predict the profile of every row of a batch file")
+    predict.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
+    predict.add_argument("input", help="CSV file; Metier may be empty or absent")
+    predict.add_argument("-o", "--output", help="CSV to write (input's delimiter); stdout summary otherwise")
+    predict.set_defaults(handler=_command_predict)
+
+    evaluate = commands.add_parser("evaluate", help="score a model on a labelled file (JSON)")
+    evaluate.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
+    evaluate.add_argument("--data", required=True, help="labelled CSV file")
+    evaluate.set_defaults(handler=_command_evaluate)
     return parser
 
 

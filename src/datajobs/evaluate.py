@@ -1,0 +1,182 @@
+"""Resampling-aware model comparison: repeated stratified K-fold, tidy results, paired tests.
+
+Every configuration is scored on the *same* folds (one :class:`RepeatedStratifiedKFold` with a
+fixed seed), so fold-by-fold differences between two configurations can be compared directly.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import stats
+from sklearn.base import clone
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    precision_recall_fscore_support,
+)
+from sklearn.model_selection import RepeatedStratifiedKFold
+from tqdm.auto import tqdm
+
+from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, PROFILE_LABELS, SEED
+from datajobs.models import candidate_grid, make_model
+
+METRICS = ("macro_f1", "balanced_accuracy", "accuracy")
+
+
+def label_slug(label: str) -> str:
+    """``Lead data scientist`` → ``lead_data_scientist`` (for column names)."""
+    return label.lower().replace(" ", "_")
+
+
+def score_predictions(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS) -> dict[str, float]:
+    """Macro-F1, balanced accuracy, accuracy and per-class precision, recall and F1."""
+    y_true = np.asarray(y_true, dtype=object)
+    y_pred = np.asarray(y_pred, dtype=object)
+    scores = {
+        "macro_f1": f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0),
+        "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+        "accuracy": accuracy_score(y_true, y_pred),
+    }
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=list(labels), zero_division=0)
+    for label, p, r, f in zip(labels, precision, recall, f1, strict=True):
+        slug = label_slug(label)
+        scores[f"precision_{slug}"] = p
+        scores[f"recall_{slug}"] = r
+        scores[f"f1_{slug}"] = f
+    return {name: float(value) for name, value in scores.items()}
+
+
+def make_folds(y, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: int = SEED):
+    """The list of (repeat, fold, train_index, test_index) every configuration is scored on."""
+    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
+    folds = []
+    for number, (train, test) in enumerate(splitter.split(np.zeros(len(y)), np.asarray(y, dtype=object))):
+        folds.append((number // n_splits, number % n_splits, train, test))
+    return folds
+
+
+def _fit_and_score(estimator, X: pd.DataFrame, y: np.ndarray, train, test) -> dict[str, float]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        started = time.perf_counter()
+        estimator.fit(X.iloc[train], y[train])
+        fitted = time.perf_counter()
+        predicted = estimator.predict(X.iloc[test])
+        done = time.perf_counter()
+    scores = score_predictions(y[test], predicted)
+    scores["fit_seconds"] = fitted - started
+    scores["predict_seconds"] = done - fitted
+    return scores
+
+
+def cross_validate_configurations(
+    frame: pd.DataFrame,
+    configurations: dict[tuple[str, str], Callable[[], object]] | None = None,
+    n_splits: int = N_SPLITS,
+    n_repeats: int = N_REPEATS,
+    seed: int = SEED,
+    include_company: bool = True,
+    fast: bool = False,
+    n_jobs: int = 2,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Score configurations on the same repeated stratified folds.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical labelled profiles (``profile`` is the target).
+    configurations : dict, optional
+        ``(model, strategy) → factory`` returning an unfitted estimator. Defaults to every
+        supported pair of :func:`datajobs.models.candidate_grid`.
+    n_splits, n_repeats, seed : int
+        The folds.
+    include_company, fast : bool
+        Passed to :func:`datajobs.models.make_model` for the default configurations.
+    n_jobs : int
+        Folds fitted in parallel.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    DataFrame
+        One row per (model, strategy, repeat, fold) with every metric of
+        :func:`score_predictions` and the fit and predict times.
+    """
+    if configurations is None:
+        configurations = {
+            (model, strategy): (lambda model=model, strategy=strategy:
+                                make_model(model, strategy, seed=seed, include_company=include_company, fast=fast))
+            for model, strategy in candidate_grid()
+        }
+    y = frame["profile"].astype(object).to_numpy()
+    folds = make_folds(y, n_splits, n_repeats, seed)
+    tasks = [(key, repeat, fold, train, test) for key in configurations for repeat, fold, train, test in folds]
+    jobs = (delayed(_fit_and_score)(clone(configurations[key]()), frame, y, train, test)
+            for key, _, _, train, test in tasks)
+    runner = Parallel(n_jobs=n_jobs, return_as="generator")
+    scores = list(tqdm(runner(jobs), total=len(tasks), desc="cross-validation", disable=not progress))
+    rows = [{"model": key[0], "strategy": key[1], "repeat": repeat, "fold": fold,
+             "n_train": len(train), "n_test": len(test), **score}
+            for (key, repeat, fold, train, test), score in zip(tasks, scores, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def summarise_results(results: pd.DataFrame,
+                      metrics: tuple[str, ...] = (*METRICS, f"f1_{label_slug(MINORITY_LABEL)}",
+                                                  f"recall_{label_slug(MINORITY_LABEL)}", "fit_seconds")
+                      ) -> pd.DataFrame:
+    """Mean and standard deviation of each metric per (model, strategy), best macro-F1 first."""
+    grouped = results.groupby(["model", "strategy"], sort=False)[list(metrics)]
+    summary = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std"))
+    ordered = [f"{metric}_{stat}" for metric in metrics for stat in ("mean", "std")]
+    return summary[ordered].sort_values("macro_f1_mean", ascending=False).reset_index()
+
+
+def format_summary(summary: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The summary as ``mean ± std`` strings, for a readable table in the book."""
+    metrics = metrics or tuple(column[: -len("_mean")] for column in summary.columns if column.endswith("_mean"))
+    table = summary[["model", "strategy"]].copy()
+    for metric in metrics:
+        table[metric] = [f"{mean:.3f} ± {std:.3f}" for mean, std in
+                         zip(summary[f"{metric}_mean"], summary[f"{metric}_std"].fillna(0.0), strict=True)]
+    return table
+
+
+def paired_comparison(results: pd.DataFrame, reference: tuple[str, str], metric: str = "macro_f1") -> pd.DataFrame:
+    """Compare every configuration with ``reference`` fold by fold on the same folds.
+
+    The p-value is from the corrected resampled t-test of Nadeau and Bengio (2003), which widens
+    the variance for the overlap between training sets of different folds; a plain paired t-test
+    on CV folds is over-confident.
+    """
+    keyed = results.set_index(["repeat", "fold"])
+    base = keyed[(keyed["model"] == reference[0]) & (keyed["strategy"] == reference[1])][metric]
+    if base.empty:
+        raise ValueError(f"reference configuration {reference} is not in the results")
+    test_share = float((results["n_test"] / results["n_train"]).iloc[0])
+    rows = []
+    for (model, strategy), group in keyed.groupby(["model", "strategy"], sort=False):
+        differences = (group[metric] - base.loc[group.index]).to_numpy()
+        count = len(differences)
+        mean = float(differences.mean())
+        variance = float(differences.var(ddof=1)) if count > 1 else 0.0
+        corrected = np.sqrt((1.0 / count + test_share) * variance)
+        if (model, strategy) == reference or corrected == 0:
+            t_stat, p_value = np.nan, np.nan
+        else:
+            t_stat = mean / corrected
+            p_value = float(2 * stats.t.sf(abs(t_stat), df=count - 1))
+        rows.append({"model": model, "strategy": strategy, f"{metric}_difference": mean,
+                     "std_of_difference": np.sqrt(variance), "wins": int((differences > 0).sum()),
+                     "folds": count, "t": t_stat, "p_value": p_value})
+    return pd.DataFrame(rows).sort_values(f"{metric}_difference", ascending=False).reset_index(drop=True)

@@ -1,0 +1,187 @@
+"""Factories returning *unfitted* pipelines: every candidate model × imbalance strategy.
+
+Each pipeline takes the canonical frame of :func:`datajobs.data.load_profiles` and contains every
+fitted step (encoders, imputers, samplers), so cross-validation fits them on training folds only.
+Resampling happens inside :class:`imblearn.pipeline.Pipeline`, which applies samplers during
+``fit`` and never during ``predict``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier
+from imblearn.over_sampling import SMOTE, RandomOverSampler
+from imblearn.pipeline import Pipeline
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import AdaBoostClassifier, HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+from datajobs.config import SEED
+from datajobs.features import (
+    CATEGORICAL_CATBOOST_COLUMNS,
+    build_preprocessor,
+    catboost_frame,
+    split_technology_column,
+)
+
+MODEL_NAMES: tuple[str, ...] = (
+    "dummy", "knn", "decision_tree", "random_forest", "adaboost", "svm",
+    "logistic_regression", "hist_gradient_boosting", "catboost",
+)
+STRATEGIES: tuple[str, ...] = ("none", "class_weight", "random_over", "smote", "random_under")
+
+# Models whose scikit-learn estimator takes class_weight="balanced".
+_CLASS_WEIGHT_MODELS = {"decision_tree", "random_forest", "svm", "logistic_regression",
+                        "hist_gradient_boosting", "catboost"}
+# Models that need standardised inputs.
+_SCALED_MODELS = {"knn", "svm", "logistic_regression"}
+
+
+def supports(model: str, strategy: str) -> bool:
+    """Whether ``strategy`` applies to ``model`` (e.g. k-NN has no class weights, and SMOTE needs
+    the numeric matrix that CatBoost's native categories do not give)."""
+    if strategy == "class_weight":
+        return model in _CLASS_WEIGHT_MODELS
+    if strategy == "smote":
+        return model not in {"catboost", "dummy"}
+    return model != "dummy" or strategy == "none"
+
+
+class CatBoostFeatures(TransformerMixin, BaseEstimator):
+    """Canonical frame → CatBoost's frame (technology vocabulary learnt on the training fold)."""
+
+    def __init__(self, include_company: bool = True):
+        self.include_company = include_company
+
+    def fit(self, X, y=None):
+        self.vocabulary_ = sorted({item for items in split_technology_column(X["technologies"]) for item in items})
+        return self
+
+    def transform(self, X):
+        return catboost_frame(X, self.vocabulary_, self.include_company)
+
+
+class CatBoostProfileClassifier(ClassifierMixin, BaseEstimator):
+    """CatBoost with native categorical columns, safe to ``clone``.
+
+    Categorical columns are passed at fit time (never as a constructor list, which breaks
+    :func:`sklearn.base.clone`), labels are converted from pandas string arrays, and
+    :meth:`predict_proba` columns follow ``classes_``.
+    """
+
+    def __init__(self, iterations: int = 600, depth: int = 6, learning_rate: float = 0.08,
+                 l2_leaf_reg: float = 3.0, class_weights: str | None = "Balanced",
+                 random_seed: int = SEED, thread_count: int = -1):
+        self.iterations = iterations
+        self.depth = depth
+        self.learning_rate = learning_rate
+        self.l2_leaf_reg = l2_leaf_reg
+        self.class_weights = class_weights
+        self.random_seed = random_seed
+        self.thread_count = thread_count
+
+    def make_estimator(self) -> CatBoostClassifier:
+        return CatBoostClassifier(
+            iterations=self.iterations, depth=self.depth, learning_rate=self.learning_rate,
+            l2_leaf_reg=self.l2_leaf_reg, auto_class_weights=self.class_weights,
+            random_seed=self.random_seed, thread_count=self.thread_count, verbose=False,
+            allow_writing_files=False,
+        )
+
+    def fit(self, X: pd.DataFrame, y, sample_weight=None):
+        labels = np.asarray(pd.Series(y).astype(object).to_numpy(), dtype=object)
+        cat_features = [column for column in X.columns if column in CATEGORICAL_CATBOOST_COLUMNS]
+        self.model_ = self.make_estimator()
+        self.model_.fit(X, labels, cat_features=cat_features, sample_weight=sample_weight)
+        self.classes_ = np.asarray(self.model_.classes_, dtype=object)
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.model_.predict_proba(X)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _sampler(strategy: str, seed: int):
+    if strategy == "random_over":
+        return RandomOverSampler(random_state=seed)
+    if strategy == "random_under":
+        return RandomUnderSampler(random_state=seed)
+    if strategy == "smote":
+        return SMOTE(random_state=seed, k_neighbors=5)
+    return None
+
+
+def _classifier(model: str, balanced: bool, seed: int, fast: bool):
+    weight = "balanced" if balanced else None
+    factories = {
+        "dummy": lambda: DummyClassifier(strategy="stratified", random_state=seed),
+        "knn": lambda: KNeighborsClassifier(n_neighbors=15, weights="distance"),
+        "decision_tree": lambda: DecisionTreeClassifier(max_depth=12, min_samples_leaf=3,
+                                                        class_weight=weight, random_state=seed),
+        "random_forest": lambda: RandomForestClassifier(n_estimators=100 if fast else 300,
+                                                        min_samples_leaf=2, class_weight=weight,
+                                                        n_jobs=1, random_state=seed),
+        "adaboost": lambda: AdaBoostClassifier(
+            estimator=DecisionTreeClassifier(max_depth=3, random_state=seed),
+            n_estimators=50 if fast else 150, learning_rate=0.5, random_state=seed),
+        "svm": lambda: SVC(C=3.0, gamma="scale", class_weight=weight, random_state=seed),
+        "logistic_regression": lambda: LogisticRegression(C=1.0, max_iter=2000, class_weight=weight),
+        "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(
+            max_iter=100 if fast else 300, learning_rate=0.08, class_weight=weight, random_state=seed),
+        "catboost": lambda: CatBoostProfileClassifier(
+            iterations=150 if fast else 600, class_weights="Balanced" if balanced else None,
+            random_seed=seed, thread_count=1),
+    }
+    if model not in factories:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_NAMES)}")
+    return factories[model]()
+
+
+def make_model(model: str, strategy: str = "none", seed: int = SEED, include_company: bool = True,
+               fast: bool = False) -> Pipeline:
+    """An unfitted pipeline: features → (sampler) → classifier.
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`MODEL_NAMES`.
+    strategy : str
+        One of :data:`STRATEGIES`; see :func:`supports` for the combinations that exist.
+    seed : int
+        Seed of the sampler and the classifier.
+    include_company : bool
+        Use the company as a feature.
+    fast : bool
+        Fewer trees and iterations (the quick profile for tests and teaching).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    if not supports(model, strategy):
+        raise ValueError(f"strategy {strategy!r} does not apply to model {model!r}")
+    if model == "catboost":
+        steps = [("features", CatBoostFeatures(include_company=include_company))]
+    else:
+        steps = [("features", build_preprocessor(include_company=include_company))]
+        if model in _SCALED_MODELS:
+            steps.append(("scale", StandardScaler()))
+    sampler = _sampler(strategy, seed)
+    if sampler is not None:
+        steps.append(("sampler", sampler))
+    steps.append(("classifier", _classifier(model, strategy == "class_weight", seed, fast)))
+    return Pipeline(steps)
+
+
+def candidate_grid(models: tuple[str, ...] = MODEL_NAMES,
+                   strategies: tuple[str, ...] = STRATEGIES) -> list[tuple[str, str]]:
+    """Every (model, strategy) pair that exists, in a stable order."""
+    return [(model, strategy) for model in models for strategy in strategies if supports(model, strategy)]

@@ -1,0 +1,193 @@
+"""Fit the final model: CatBoost, calibrated, with a decision rule for the minority class.
+
+Everything the final model learns beyond CatBoost's trees (calibration, the weight of
+``Lead data scientist``) is chosen on out-of-fold predictions of the training rows only, so the
+same function can be cross-validated from outside without leakage (see ``benchmarks/``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+import time
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from itertools import product
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from datajobs import __version__
+from datajobs.calibration import choose_class_weight, fit_vector_scaling
+from datajobs.config import DIPLOMA_LEVELS, MINORITY_LABEL, PROFILE_LABELS, PROJECT_ROOT, SEED
+from datajobs.evaluate import score_predictions
+from datajobs.models import CatBoostFeatures, CatBoostProfileClassifier
+from datajobs.predict import ProfileModel
+
+# Chosen by the inner-CV search of the CatBoost selection notebook on the reference file
+# (depth 6 and learning rate 0.08 won; 600 iterations keep `datajobs train` well under a minute).
+DEFAULT_PARAMS: dict = {"iterations": 600, "depth": 6, "learning_rate": 0.08, "l2_leaf_reg": 3.0,
+                        "class_weights": "Balanced"}
+# A small search: tree depth and step size trade off against each other; L2 guards the rare
+# companies. 2 x 2 x 2 = 8 candidates.
+TUNING_GRID: dict[str, tuple] = {"depth": (4, 6), "learning_rate": (0.05, 0.1), "l2_leaf_reg": (3.0, 10.0)}
+CALIBRATION_SPLITS = 3
+
+
+class LabelError(ValueError):
+    """No usable labels to learn from."""
+
+
+def labelled_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Rows whose ``profile`` is one of the four labels, and how many rows were left out."""
+    known = frame["profile"].isin(PROFILE_LABELS).fillna(False).astype(bool)
+    return frame[known].reset_index(drop=True), int((~known).sum())
+
+
+def _labels(frame: pd.DataFrame) -> np.ndarray:
+    return frame["profile"].astype(object).to_numpy()
+
+
+def _fit_catboost(frame: pd.DataFrame, params: dict, include_company: bool, seed: int,
+                  thread_count: int) -> tuple[CatBoostFeatures, CatBoostProfileClassifier]:
+    features = CatBoostFeatures(include_company=include_company).fit(frame)
+    classifier = CatBoostProfileClassifier(**params, random_seed=seed, thread_count=thread_count)
+    classifier.fit(features.transform(frame), _labels(frame))
+    return features, classifier
+
+
+def out_of_fold_probabilities(frame: pd.DataFrame, params: dict, include_company: bool = True,
+                              n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
+                              thread_count: int = -1) -> np.ndarray:
+    """Raw CatBoost probabilities of every row from a model that did not see it (``PROFILE_LABELS`` order)."""
+    y = _labels(frame)
+    probabilities = np.zeros((len(frame), len(PROFILE_LABELS)))
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    for train, test in splitter.split(np.zeros(len(y)), y):
+        train_frame, test_frame = frame.iloc[train], frame.iloc[test]
+        features, classifier = _fit_catboost(train_frame, params, include_company, seed, thread_count)
+        proba = classifier.predict_proba(features.transform(test_frame))
+        order = [list(classifier.classes_).index(label) for label in PROFILE_LABELS]
+        probabilities[test] = proba[:, order]
+    return probabilities
+
+
+def _class_index(frame: pd.DataFrame) -> np.ndarray:
+    return np.array([PROFILE_LABELS.index(label) for label in _labels(frame)])
+
+
+def tune_catboost(frame: pd.DataFrame, grid: dict[str, tuple] = TUNING_GRID, base: dict = DEFAULT_PARAMS,
+                  include_company: bool = True, n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
+                  progress: bool = True) -> pd.DataFrame:
+    """Inner-CV search: each candidate's out-of-fold macro-F1 after calibration and decision rule.
+
+    Returns one row per candidate (its parameters, macro-F1 with the plain arg-max and with the
+    tuned rule, Lead F1, log-loss, seconds), best first.
+    """
+    from tqdm.auto import tqdm
+
+    y_index = _class_index(frame)
+    candidates = [dict(zip(grid, values, strict=True)) for values in product(*grid.values())]
+    rows = []
+    for candidate in tqdm(candidates, desc="tuning", disable=not progress):
+        params = {**base, **candidate}
+        started = time.perf_counter()
+        raw = out_of_fold_probabilities(frame, params, include_company, n_splits, seed)
+        calibration = fit_vector_scaling(raw, y_index)
+        calibrated = calibration.transform(raw)
+        rule, _ = choose_class_weight(calibrated, y_index, PROFILE_LABELS, MINORITY_LABEL)
+        labels = np.asarray(PROFILE_LABELS, dtype=object)
+        plain = score_predictions(labels[y_index], labels[np.argmax(calibrated, axis=1)])
+        ruled = score_predictions(labels[y_index], rule.predict(calibrated))
+        log_loss = float(-np.log(np.clip(calibrated[np.arange(len(y_index)), y_index], 1e-9, 1)).mean())
+        rows.append({**candidate, "macro_f1_argmax": plain["macro_f1"], "macro_f1": ruled["macro_f1"],
+                     "f1_lead_data_scientist": ruled["f1_lead_data_scientist"], "lead_weight": rule.weight,
+                     "log_loss": log_loss, "seconds": time.perf_counter() - started})
+    return pd.DataFrame(rows).sort_values("macro_f1", ascending=False).reset_index(drop=True)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "datajobs": __version__}
+    for name in ("catboost", "scikit-learn", "imbalanced-learn", "pandas", "numpy", "scipy"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str | None:
+    """The project's git commit (with ``-dirty`` when the tree has changes), or None outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_company: bool = True,
+                      seed: int = SEED, data_sha256: str | None = None, data_path: str | None = None,
+                      calibration_splits: int = CALIBRATION_SPLITS, thread_count: int = -1) -> ProfileModel:
+    """Fit the final model on every labelled row of ``frame``.
+
+    Steps: out-of-fold probabilities (``calibration_splits`` folds) → vector-scaling calibration →
+    weight of ``Lead data scientist`` maximising out-of-fold macro-F1 → CatBoost refitted on all
+    rows. The out-of-fold scores are kept in the metadata as ``cv_metrics``.
+
+    Raises
+    ------
+    LabelError
+        When fewer than two labelled rows per class are available.
+    """
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    frame, excluded = labelled_rows(frame)
+    counts = frame["profile"].value_counts()
+    if len(counts) < len(PROFILE_LABELS) or counts.min() < calibration_splits:
+        raise LabelError(f"need at least {calibration_splits} labelled rows of each of "
+                         f"{', '.join(PROFILE_LABELS)}; found {dict(counts)}")
+    started = time.perf_counter()
+    y_index = _class_index(frame)
+    raw = out_of_fold_probabilities(frame, params, include_company, calibration_splits, seed, thread_count)
+    calibration = fit_vector_scaling(raw, y_index)
+    calibrated = calibration.transform(raw)
+    rule, curve = choose_class_weight(calibrated, y_index, PROFILE_LABELS, MINORITY_LABEL)
+    labels = np.asarray(PROFILE_LABELS, dtype=object)
+    cv_metrics = score_predictions(labels[y_index], rule.predict(calibrated))
+    features, classifier = _fit_catboost(frame, params, include_company, seed, thread_count)
+    model = ProfileModel(
+        estimator=classifier.model_,
+        classes=PROFILE_LABELS,
+        technology_vocabulary=features.vocabulary_,
+        include_company=include_company,
+        calibration=calibration,
+        decision=rule,
+        known_cities=sorted(frame["city"].dropna().unique().tolist()),
+        known_diplomas=[level for level in DIPLOMA_LEVELS if level in set(frame["diploma"].dropna())],
+    )
+    model.metadata = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "params": params,
+        "seed": seed,
+        "training_rows": len(frame),
+        "rows_without_label_excluded": excluded,
+        "class_counts": {label: int(counts.get(label, 0)) for label in PROFILE_LABELS},
+        "training_data": {"path": data_path, "sha256": data_sha256 or frame_sha256(frame)},
+        "cv_metrics": {"method": f"out-of-fold, stratified {calibration_splits}-fold, calibrated, decision rule",
+                       **cv_metrics},
+        "lead_weight_curve": {str(weight): score for weight, score in curve.items()},
+        "package_versions": package_versions(),
+        "git_commit": git_commit(),
+        "training_seconds": round(time.perf_counter() - started, 2),
+    }
+    return model
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """A content hash of a canonical frame (when no file is behind it)."""
+    hashed = pd.util.hash_pandas_object(frame.astype(object), index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
