@@ -7,6 +7,7 @@ DATA ?= data/sample/profiles_sample.csv
 PROFILE ?= full
 PORT ?= 8866
 MLFLOW_PORT ?= 5000
+VENDOR := book/_static/vendor
 
 .DEFAULT_GOAL := help
 .PHONY: help setup book test lint app mlflow-ui sample clean
@@ -15,13 +16,21 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT)"
 
-setup: $(VENV)/.installed ## create .venv and install the package with its extras
+setup: $(VENV)/.installed $(VENDOR)/embed-amd.js ## create .venv, install the package and the widget JavaScript
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,app,tracking,test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+# Widgets in the static book load this JavaScript; vendored so the book renders offline.
+$(VENDOR)/embed-amd.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/requirejs/require.js $(VENDOR)/
+	cd node_modules/@jupyter-widgets/html-manager/dist && cp *.js *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$(VENDOR)/
 	touch $@
 
 book: setup ## execute the notebooks on DATA with papermill and build _build/html
@@ -44,4 +53,4 @@ sample: setup ## regenerate data/sample/profiles_sample.csv from the shipped fre
 	$(BIN)/datajobs synth --rows 3000 --seed 2024 -o data/sample/profiles_sample.csv
 
 clean: ## remove build outputs (keeps .venv)
-	rm -rf _build outputs models mlflow
+	rm -rf _build outputs mlflow

@@ -212,8 +212,9 @@ def build_preprocessor(include_company: bool = True, min_city_count: int = 20,
 
 
 def catboost_frame(X: pd.DataFrame, vocabulary: list[str], include_company: bool = True) -> pd.DataFrame:
-    """The frame CatBoost sees: raw experience (NaN kept: CatBoost handles it), a missing flag,
-    diploma rank, city and company as native categories, and technologies multi-hot."""
+    """The frame CatBoost sees: raw experience (NaN kept: CatBoost handles it) and the same value
+    as a category, a missing flag, diploma rank, city and company as native categories, and
+    technologies multi-hot."""
     technology_lists = split_technology_column(X["technologies"])
     index = {name: position for position, name in enumerate(vocabulary)}
     multi_hot = np.zeros((len(X), len(vocabulary)), dtype=np.int8)
@@ -225,6 +226,9 @@ def catboost_frame(X: pd.DataFrame, vocabulary: list[str], include_company: bool
     years = pd.to_numeric(X["experience"], errors="coerce").astype("float64").to_numpy()
     columns: dict[str, object] = {
         "experience_years": years,
+        # Experience also as a category: the share of Lead data scientists jumps between
+        # neighbouring values (2 → 2.5 years) in a way target statistics capture directly.
+        "experience_value": np.array([MISSING if np.isnan(value) else f"{value:g}" for value in years], dtype=object),
         "experience_missing": np.isnan(years).astype(np.int8),
         "diploma_rank": diploma_rank(X["diploma"]).to_numpy(),
         "city": X["city"].astype(object).where(X["city"].notna(), MISSING).to_numpy(dtype=object),
@@ -237,7 +241,7 @@ def catboost_frame(X: pd.DataFrame, vocabulary: list[str], include_company: bool
     return pd.concat([frame, technologies], axis=1)
 
 
-CATEGORICAL_CATBOOST_COLUMNS = ("city", "company")
+CATEGORICAL_CATBOOST_COLUMNS = ("experience_value", "city", "company")
 
 
 def impute_experience_by_class_leaky(frame: pd.DataFrame, label_column: str = "profile") -> pd.DataFrame:

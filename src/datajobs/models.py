@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from datajobs.config import SEED
+from datajobs.config import CATBOOST_PARAMS, SEED
 from datajobs.features import (
     CATEGORICAL_CATBOOST_COLUMNS,
     build_preprocessor,
@@ -76,8 +76,10 @@ class CatBoostProfileClassifier(ClassifierMixin, BaseEstimator):
     :meth:`predict_proba` columns follow ``classes_``.
     """
 
-    def __init__(self, iterations: int = 600, depth: int = 6, learning_rate: float = 0.08,
-                 l2_leaf_reg: float = 3.0, class_weights: str | None = "Balanced",
+    def __init__(self, iterations: int = CATBOOST_PARAMS["iterations"], depth: int = CATBOOST_PARAMS["depth"],
+                 learning_rate: float = CATBOOST_PARAMS["learning_rate"],
+                 l2_leaf_reg: float = CATBOOST_PARAMS["l2_leaf_reg"],
+                 class_weights: str | None = CATBOOST_PARAMS["class_weights"],
                  random_seed: int = SEED, thread_count: int = -1):
         self.iterations = iterations
         self.depth = depth
@@ -128,7 +130,7 @@ def _classifier(model: str, balanced: bool, seed: int, fast: bool):
         "knn": lambda: KNeighborsClassifier(n_neighbors=15, weights="distance"),
         "decision_tree": lambda: DecisionTreeClassifier(max_depth=12, min_samples_leaf=3,
                                                         class_weight=weight, random_state=seed),
-        "random_forest": lambda: RandomForestClassifier(n_estimators=100 if fast else 300,
+        "random_forest": lambda: RandomForestClassifier(n_estimators=100 if fast else 200,
                                                         min_samples_leaf=2, class_weight=weight,
                                                         n_jobs=1, random_state=seed),
         "adaboost": lambda: AdaBoostClassifier(
@@ -137,10 +139,11 @@ def _classifier(model: str, balanced: bool, seed: int, fast: bool):
         "svm": lambda: SVC(C=3.0, gamma="scale", class_weight=weight, random_state=seed),
         "logistic_regression": lambda: LogisticRegression(C=1.0, max_iter=2000, class_weight=weight),
         "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(
-            max_iter=100 if fast else 300, learning_rate=0.08, class_weight=weight, random_state=seed),
+            max_iter=100 if fast else 200, learning_rate=0.1, class_weight=weight, random_state=seed),
+        # Fewer, larger steps than the final model: the grid fits it many times.
         "catboost": lambda: CatBoostProfileClassifier(
-            iterations=150 if fast else 600, class_weights="Balanced" if balanced else None,
-            random_seed=seed, thread_count=1),
+            iterations=150 if fast else 400, learning_rate=0.2 if fast else 0.15,
+            class_weights="Balanced" if balanced else None, random_seed=seed, thread_count=1),
     }
     if model not in factories:
         raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODEL_NAMES)}")
@@ -179,6 +182,19 @@ def make_model(model: str, strategy: str = "none", seed: int = SEED, include_com
         steps.append(("sampler", sampler))
     steps.append(("classifier", _classifier(model, strategy == "class_weight", seed, fast)))
     return Pipeline(steps)
+
+
+# The original study's model: CatBoost, 200 iterations, depth 3, learning rate 0.4, no company.
+SEED_STUDY_PARAMS = {"iterations": 200, "depth": 3, "learning_rate": 0.4, "l2_leaf_reg": 3.0, "class_weights": None}
+
+
+def make_seed_study_model(seed: int = SEED, thread_count: int = 1) -> Pipeline:
+    """The seed study's CatBoost configuration as an unfitted pipeline (its leaky imputation is
+    :func:`datajobs.features.impute_experience_by_class_leaky`, applied to the data beforehand)."""
+    return Pipeline([
+        ("features", CatBoostFeatures(include_company=False)),
+        ("classifier", CatBoostProfileClassifier(**SEED_STUDY_PARAMS, random_seed=seed, thread_count=thread_count)),
+    ])
 
 
 def candidate_grid(models: tuple[str, ...] = MODEL_NAMES,

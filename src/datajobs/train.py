@@ -21,15 +21,19 @@ from sklearn.model_selection import StratifiedKFold
 
 from datajobs import __version__
 from datajobs.calibration import choose_class_weight, fit_vector_scaling
-from datajobs.config import DIPLOMA_LEVELS, MINORITY_LABEL, PROFILE_LABELS, PROJECT_ROOT, SEED
+from datajobs.config import (
+    CATBOOST_PARAMS,
+    DIPLOMA_LEVELS,
+    MINORITY_LABEL,
+    PROFILE_LABELS,
+    PROJECT_ROOT,
+    SEED,
+)
 from datajobs.evaluate import score_predictions
 from datajobs.models import CatBoostFeatures, CatBoostProfileClassifier
 from datajobs.predict import ProfileModel
 
-# Chosen by the inner-CV search of the CatBoost selection notebook on the reference file
-# (depth 6 and learning rate 0.08 won; 600 iterations keep `datajobs train` well under a minute).
-DEFAULT_PARAMS: dict = {"iterations": 600, "depth": 6, "learning_rate": 0.08, "l2_leaf_reg": 3.0,
-                        "class_weights": "Balanced"}
+DEFAULT_PARAMS: dict = dict(CATBOOST_PARAMS)
 # A small search: tree depth and step size trade off against each other; L2 guards the rare
 # companies. 2 x 2 x 2 = 8 candidates.
 TUNING_GRID: dict[str, tuple] = {"depth": (4, 6), "learning_rate": (0.05, 0.1), "l2_leaf_reg": (3.0, 10.0)}

@@ -1,0 +1,254 @@
+"""Execute the notebooks with papermill (cached) and build the Jupyter Book.
+
+``run_book`` is what ``make book`` and ``datajobs book`` call:
+
+1. every notebook of :data:`NOTEBOOKS` is executed by papermill with the parameters of the chosen
+   profile into ``outputs/notebooks/``, unless its cache key (notebook source, parameters, data
+   sha256, package fingerprint, upstream notebooks' keys) is unchanged;
+2. ``jupyter-book build -W -n --keep-going`` builds ``_build/html`` from the executed notebooks
+   and the hand-written pages of ``book/``; a warning or a cell error fails the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from datajobs import __version__, config
+from datajobs.data import file_sha256, load_profiles
+
+# Executed in this order; "after" names the notebooks whose outputs a notebook reads.
+NOTEBOOKS: tuple[dict, ...] = (
+    {"name": "01_data_audit", "after": ()},
+    {"name": "02_preprocessing", "after": ()},
+    {"name": "03_model_comparison", "after": ()},
+    {"name": "04_catboost_selection", "after": ()},
+    {"name": "05_predictor", "after": ("04_catboost_selection",)},
+    {"name": "99_reproducibility", "after": ("01_data_audit", "02_preprocessing", "03_model_comparison",
+                                             "04_catboost_selection", "05_predictor")},
+)
+
+# Parameters of each profile; a notebook receives only those it declares in its parameters cell.
+PROFILES: dict[str, dict[str, dict]] = {
+    "quick": {
+        "02_preprocessing": {"n_splits": 3, "n_repeats": 1},
+        "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5},
+        "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 300},
+    },
+    "full": {
+        "02_preprocessing": {"n_splits": 5, "n_repeats": 2},
+        "03_model_comparison": {"n_splits": 5, "n_repeats": 1, "fast": False, "sample_frac": 1.0},
+        "04_catboost_selection": {"tuning_splits": 3, "quick_search": False,
+                                  "iterations": config.CATBOOST_PARAMS["iterations"]},
+    },
+}
+
+
+class BookError(RuntimeError):
+    """The book could not be produced; the message says which notebook, cell or page."""
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    parameters: dict
+    key: str
+    executed: bool
+    seconds: float
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A path given to a notebook: absolute as is, relative from the project root (never the cwd)."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else (config.PROJECT_ROOT / path).resolve()
+
+
+def is_synthetic_sample(data_path: str | Path) -> bool:
+    """Whether a data file is the shipped synthetic sample (same bytes)."""
+    path = resolve_path(data_path)
+    return (config.SAMPLE_DATA_PATH.is_file() and path.is_file()
+            and file_sha256(path) == file_sha256(config.SAMPLE_DATA_PATH))
+
+
+def package_fingerprint() -> str:
+    """Hash of the package's source: a code change invalidates cached notebooks."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(config.PACKAGE_DIR.rglob("*")):
+        if path.suffix in {".py", ".json"} and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(config.PACKAGE_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _declared_parameters(notebook: Path) -> set[str]:
+    import papermill
+
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def notebook_parameters(name: str, declared: set[str], data_path: Path, profile: str, seed: int,
+                        outputs_dir: Path) -> dict:
+    values = {
+        "data_path": str(data_path),
+        "seed": seed,
+        "model_dir": str(outputs_dir / "model"),
+        "results_dir": str(outputs_dir / "results"),
+        "manifest_path": str(outputs_dir / "run_manifest.json"),
+        **PROFILES[profile].get(name, {}),
+    }
+    return {key: value for key, value in values.items() if key in declared}
+
+
+def _cache_key(source: Path, parameters: dict, data_sha: str, fingerprint: str, upstream: list[str]) -> str:
+    payload = json.dumps({"source": hashlib.sha256(source.read_bytes()).hexdigest(), "parameters": parameters,
+                          "data": data_sha, "package": fingerprint, "upstream": upstream}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _execute(source: Path, target: Path, parameters: dict) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(config.PROJECT_ROOT),
+                                   kernel_name="python3", progress_bar=False, log_output=False)
+    except PapermillExecutionError as error:
+        raise BookError(f"notebook {source.name} failed in cell {error.exec_count or error.cell_index}: "
+                        f"{error.ename}: {error.evalue} (executed copy with the traceback: {target})") from None
+
+
+def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config.SEED,
+                      outputs_dir: Path = config.OUTPUTS_DIR, force: bool = False,
+                      log=print) -> list[NotebookRun]:
+    """Execute every notebook (or reuse its cached execution) and write the run manifest."""
+    if profile not in PROFILES:
+        raise BookError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    loaded = load_profiles(data_path)  # fail early, with the loader's clear error, on a bad file
+    data_sha = loaded.report.sha256
+    fingerprint = package_fingerprint()
+    executed_dir = outputs_dir / "notebooks"
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = outputs_dir / "run_manifest.json"
+    keys: dict[str, str] = {}
+    runs: list[NotebookRun] = []
+    for spec in NOTEBOOKS:
+        name = spec["name"]
+        source = config.NOTEBOOKS_DIR / f"{name}.ipynb"
+        target = executed_dir / f"{name}.ipynb"
+        stamp = executed_dir / f"{name}.cache.json"
+        parameters = notebook_parameters(name, _declared_parameters(source), data_path, profile, seed, outputs_dir)
+        key = _cache_key(source, parameters, data_sha, fingerprint, [keys[upstream] for upstream in spec["after"]])
+        keys[name] = key
+        cached = json.loads(stamp.read_text()) if stamp.is_file() and target.is_file() else {}
+        if not force and cached.get("key") == key:
+            runs.append(NotebookRun(name, parameters, key, False, cached["seconds"]))
+            log(f"  {name}: unchanged, cached ({cached['seconds']:.0f} s when executed)")
+            continue
+        if name == "99_reproducibility":
+            _write_manifest(manifest_path, data_path, data_sha, profile, seed, runs)
+        log(f"  {name}: executing ...")
+        started = time.perf_counter()
+        stamp.unlink(missing_ok=True)
+        _execute(source, target, parameters)
+        seconds = time.perf_counter() - started
+        stamp.write_text(json.dumps({"key": key, "seconds": seconds}))
+        runs.append(NotebookRun(name, parameters, key, True, seconds))
+        log(f"  {name}: done in {seconds:.0f} s")
+    _write_manifest(manifest_path, data_path, data_sha, profile, seed, runs)
+    return runs
+
+
+def _write_manifest(path: Path, data_path: Path, data_sha: str, profile: str, seed: int,
+                    runs: list[NotebookRun]) -> None:
+    from datajobs.train import git_commit, package_versions
+
+    manifest = {
+        "data_path": str(data_path), "data_sha256": data_sha, "synthetic_sample": is_synthetic_sample(data_path),
+        "profile": profile, "seed": seed, "git_commit": git_commit(), "package_versions": package_versions(),
+        "notebooks": [{"name": run.name, "parameters": run.parameters, "seconds": round(run.seconds, 1),
+                       "executed_this_run": run.executed, "cache_key": run.key[:16]} for run in runs],
+    }
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+SYNTHETIC_BANNER = ("This build ran on the <b>synthetic sample</b> shipped with the project, not on real "
+                    "profiles: figures and scores illustrate the method only. "
+                    "Run <code>make book DATA=your.csv</code> for real results.")
+
+
+def write_build_config(outputs_dir: Path, synthetic: bool) -> tuple[Path, Path]:
+    """The book's ``_config.yml`` and ``_toc.yml`` for this run (banner, outputs folder)."""
+    import yaml
+
+    book_config = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())
+    book_config.setdefault("html", {})["announcement"] = SYNTHETIC_BANNER if synthetic else ""
+    toc_text = (config.PROJECT_ROOT / "_toc.yml").read_text()
+    relative = outputs_dir.resolve().relative_to(config.PROJECT_ROOT).as_posix()
+    toc_text = toc_text.replace("outputs/notebooks/", f"{relative}/notebooks/")
+    config_path = outputs_dir / "_config.build.yml"
+    toc_path = outputs_dir / "_toc.build.yml"
+    config_path.write_text(yaml.safe_dump(book_config, sort_keys=False, allow_unicode=True))
+    toc_path.write_text(toc_text)
+    return config_path, toc_path
+
+
+def _jupyter_book() -> str:
+    local = Path(sys.executable).with_name("jupyter-book")
+    return str(local) if local.exists() else (shutil.which("jupyter-book") or "jupyter-book")
+
+
+def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print) -> Path:
+    """Run ``jupyter-book build -W -n --keep-going`` and return the HTML folder."""
+    vendored = config.PROJECT_ROOT / "book" / "_static" / "vendor"
+    if not (vendored / "embed-amd.js").is_file():
+        raise BookError(f"widget JavaScript is not vendored in {vendored}: run `make setup` (npm install)")
+    config_path, toc_path = write_build_config(outputs_dir, synthetic)
+    command = [_jupyter_book(), "build", str(config.PROJECT_ROOT), "--config", str(config_path), "--toc",
+               str(toc_path), "--path-output", str(build_parent), "-W", "-n", "--keep-going"]
+    log_path = outputs_dir / "jupyter-book-build.log"
+    started = time.perf_counter()
+    with open(log_path, "w") as handle:
+        result = subprocess.run(command, cwd=config.PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    if result.returncode != 0:
+        problems = [line for line in log_path.read_text().splitlines()
+                    if "WARNING" in line or "ERROR" in line or "Error" in line]
+        raise BookError("jupyter-book build failed:\n  " + "\n  ".join(problems[-15:] or ["see " + str(log_path)])
+                        + f"\nfull log: {log_path}")
+    log(f"  jupyter-book build: {time.perf_counter() - started:.0f} s")
+    return build_parent / "_build" / "html"
+
+
+def check_executed_notebooks(outputs_dir: Path) -> None:
+    """Refuse to publish a notebook holding an error output (a cell that raised but was kept)."""
+    import nbformat
+
+    for path in sorted((outputs_dir / "notebooks").glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(notebook.cells):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    raise BookError(f"{path.name}, cell {index}: {output.get('ename')}: {output.get('evalue')}")
+
+
+def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SEED,
+             outputs_dir: str | Path = config.OUTPUTS_DIR, build_parent: str | Path = config.PROJECT_ROOT,
+             force: bool = False, log=print) -> Path:
+    """Execute the notebooks and build the book; returns the HTML folder."""
+    data_path = resolve_path(data_path)
+    outputs_dir = resolve_path(outputs_dir)
+    build_parent = resolve_path(build_parent)
+    started = time.perf_counter()
+    log(f"book on {data_path} ({profile} profile)")
+    execute_notebooks(data_path, profile, seed, outputs_dir, force, log)
+    check_executed_notebooks(outputs_dir)
+    html = build_html(outputs_dir, build_parent, is_synthetic_sample(data_path), log)
+    log(f"book built in {time.perf_counter() - started:.0f} s: {html / 'index.html'}")
+    return html

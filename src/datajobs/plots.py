@@ -1,0 +1,175 @@
+"""Figures of the book. Each function draws one figure and returns it (no global state kept)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from datajobs.config import PROFILE_LABELS
+
+PALETTE = dict(zip(PROFILE_LABELS, sns.color_palette("colorblind", len(PROFILE_LABELS)), strict=True))
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _figure(width: float = 8.0, height: float = 4.5):
+    figure, axes = plt.subplots(figsize=(width, height), layout="constrained")
+    return figure, axes
+
+
+def plot_missing_values(raw: pd.DataFrame, max_rows: int = 400):
+    """Which raw cells are empty, for a sample of rows (one row of pixels per profile)."""
+    empty = raw.apply(lambda column: column.astype(str).str.strip().eq("") | column.isna())
+    shown = empty.sample(min(max_rows, len(empty)), random_state=0).sort_index() if len(empty) else empty
+    figure, axes = _figure(8, 4)
+    sns.heatmap(shown.astype(int), cbar=False, cmap=["#f0f0f0", "#d62728"], yticklabels=False, ax=axes)
+    axes.set(xlabel="column", ylabel=f"{len(shown)} sampled rows",
+             title="Empty cells (red) in the raw file, by column")
+    return figure
+
+
+def plot_class_balance(profiles: pd.Series):
+    counts = profiles.value_counts().reindex(PROFILE_LABELS).fillna(0)
+    figure, axes = _figure(7, 3.5)
+    axes.barh(counts.index, counts.to_numpy(), color=[PALETTE[label] for label in counts.index])
+    total = counts.sum()
+    for position, value in enumerate(counts.to_numpy()):
+        axes.text(value, position, f" {int(value)} ({value / total:.0%})", va="center")
+    axes.invert_yaxis()
+    axes.set(xlabel="profiles", title="Class balance")
+    axes.set_xlim(0, counts.max() * 1.25)
+    return figure
+
+
+def plot_experience_distribution(years: pd.Series):
+    figure, axes = _figure(7, 3.5)
+    sns.histplot(years.dropna(), bins=np.arange(0, years.max() + 1.5, 0.5), ax=axes, color="#4c72b0")
+    axes.axvline(years.mean(), color="#d62728", linestyle="--", label=f"mean {years.mean():.1f}")
+    axes.axvline(years.median(), color="#2ca02c", linestyle=":", label=f"median {years.median():.1f}")
+    axes.set(xlabel="years of experience", ylabel="profiles", title="Experience is right-skewed")
+    axes.legend()
+    return figure
+
+
+def plot_experience_by_profile(frame: pd.DataFrame):
+    figure, axes = _figure(8, 4)
+    data = frame.dropna(subset=["experience"])
+    sns.violinplot(data=data, x="experience", y="profile", order=list(PROFILE_LABELS), hue="profile",
+                   palette=PALETTE, cut=0, inner="quartile", legend=False, ax=axes)
+    means = data.groupby("profile", observed=True)["experience"].mean()
+    for position, label in enumerate(PROFILE_LABELS):
+        if label in means:
+            axes.plot(means[label], position, marker="D", color="black")
+    axes.set(xlabel="years of experience (diamond: mean)", ylabel="", title="Experience by profile")
+    return figure
+
+
+def plot_crosstab_heatmap(frame: pd.DataFrame, column: str, title: str, normalize: str = "index",
+                          order: list[str] | None = None):
+    table = pd.crosstab(frame["profile"], frame[column].fillna("missing"), normalize=normalize)
+    table = table.reindex(index=[label for label in PROFILE_LABELS if label in table.index])
+    if order:
+        table = table.reindex(columns=[value for value in order if value in table.columns])
+    figure, axes = _figure(max(6, 0.6 * table.shape[1] + 3), 3.6)
+    sns.heatmap(table, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=axes)
+    axes.set(xlabel=column, ylabel="", title=title)
+    return figure
+
+
+def plot_top_counts(counts: pd.Series, title: str, xlabel: str, top: int = 20):
+    shown = counts.head(top)[::-1]
+    figure, axes = _figure(7, max(3, 0.28 * len(shown) + 1))
+    axes.barh([str(name) for name in shown.index], shown.to_numpy(), color="#4c72b0")
+    axes.set(xlabel=xlabel, title=title)
+    return figure
+
+
+def plot_technology_heatmap(share: pd.DataFrame, title: str):
+    """Share of each profile that lists each technology (rows: technologies)."""
+    figure, axes = _figure(7, max(4, 0.26 * len(share) + 1))
+    sns.heatmap(share, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=axes, annot_kws={"size": 7})
+    axes.set(xlabel="", ylabel="", title=title)
+    return figure
+
+
+def plot_fold_scores(results: pd.DataFrame, metric: str = "macro_f1", order: list[str] | None = None):
+    """Fold-level scores of each configuration (box + points), best first."""
+    data = results.assign(configuration=results["model"] + " / " + results["strategy"])
+    order = order or list(data.groupby("configuration")[metric].mean().sort_values(ascending=False).index)
+    figure, axes = _figure(8, max(4, 0.24 * len(order) + 1))
+    sns.boxplot(data=data, x=metric, y="configuration", order=order, color="#dfe7f2", fliersize=0, ax=axes)
+    sns.stripplot(data=data, x=metric, y="configuration", order=order, size=3, color="#1f3b73", ax=axes)
+    axes.set(xlabel=metric.replace("_", " "), ylabel="", title=f"{metric.replace('_', ' ')} on each fold")
+    return figure
+
+
+def plot_metric_grid(summary: pd.DataFrame, column: str, title: str):
+    """A model × strategy heatmap of one summary column."""
+    table = summary.pivot(index="model", columns="strategy", values=column)
+    table = table.loc[table.mean(axis=1).sort_values(ascending=False).index]
+    figure, axes = _figure(7.5, 0.4 * len(table) + 1.5)
+    sns.heatmap(table, annot=True, fmt=".2f", cmap="viridis", ax=axes, cbar_kws={"label": column})
+    axes.set(xlabel="imbalance strategy", ylabel="", title=title)
+    return figure
+
+
+def plot_paired_differences(left: pd.Series, right: pd.Series, left_name: str, right_name: str, metric: str):
+    """Fold-by-fold scores of two setups on the same folds, joined by a line."""
+    figure, axes = _figure(6, 4)
+    for a, b in zip(left, right, strict=True):
+        axes.plot([0, 1], [a, b], color="grey", alpha=0.5)
+    axes.scatter(np.zeros(len(left)), left, color="#d62728", zorder=3)
+    axes.scatter(np.ones(len(right)), right, color="#1f77b4", zorder=3)
+    axes.set_xticks([0, 1], [left_name, right_name])
+    axes.set_xlim(-0.4, 1.4)
+    axes.set(ylabel=metric.replace("_", " "), title="Same folds, two ways of imputing")
+    return figure
+
+
+def plot_confusion_matrix(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS):
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object), labels=list(labels))
+    share = matrix / matrix.sum(axis=1, keepdims=True)
+    annotations = np.array([[f"{count}\n{fraction:.0%}" for count, fraction in zip(row, shares, strict=True)]
+                            for row, shares in zip(matrix, share, strict=True)])
+    figure, axes = _figure(6.5, 5)
+    sns.heatmap(share, annot=annotations, fmt="", cmap="Blues", cbar=False, xticklabels=labels,
+                yticklabels=labels, ax=axes)
+    axes.set(xlabel="predicted", ylabel="true", title="Confusion matrix on the held-out test split")
+    return figure
+
+
+def plot_calibration(y_true, probabilities: np.ndarray, labels: tuple[str, ...] = PROFILE_LABELS, bins: int = 8):
+    """Reliability diagram, one-vs-rest per class: mean predicted probability vs observed share."""
+    from sklearn.calibration import calibration_curve
+
+    y_true = np.asarray(y_true, dtype=object)
+    figure, axes = _figure(6, 5)
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
+    for index, label in enumerate(labels):
+        observed, predicted = calibration_curve(y_true == label, probabilities[:, index], n_bins=bins,
+                                                strategy="quantile")
+        axes.plot(predicted, observed, marker="o", color=PALETTE[label], label=label)
+    axes.set(xlabel="predicted probability", ylabel="observed share", title="Calibration (one vs rest)")
+    axes.legend(fontsize=8)
+    return figure
+
+
+def plot_feature_importance(importance: pd.Series, title: str, top: int = 20):
+    return plot_top_counts(importance.sort_values(ascending=False), title, "importance", top)
+
+
+def plot_probability_bars(probabilities: dict[str, float], title: str = "Probability of each profile"):
+    """Small horizontal bar chart used by the predictor."""
+    labels = list(probabilities)
+    values = [probabilities[label] for label in labels]
+    figure, axes = plt.subplots(figsize=(5.5, 2.2), layout="constrained")
+    axes.barh(labels, values, color=[PALETTE.get(label, "#4c72b0") for label in labels])
+    for position, value in enumerate(values):
+        axes.text(min(value, 0.82) + 0.01, position, f"{value:.0%}", va="center")
+    axes.set_xlim(0, 1)
+    axes.invert_yaxis()
+    axes.set(title=title, xlabel="probability")
+    return figure

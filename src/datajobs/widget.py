@@ -1,0 +1,206 @@
+"""The predictor: an ipywidgets form that predicts one profile and says why.
+
+:func:`predict_profile` holds the logic (validation, prediction, explanation) and returns plain
+data, so it is tested without a browser; :class:`PredictorForm` only draws widgets around it.
+User text is always escaped before it is shown.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+from dataclasses import dataclass, field
+
+import matplotlib.colors
+import numpy as np
+
+from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS, PROFILE_LABELS
+from datajobs.data import normalise_experience, split_technologies
+from datajobs.plots import PALETTE
+from datajobs.predict import ProfileModel, profile_frame
+from datajobs.vocabulary import TECHNOLOGY_LOOKUP, make_key
+
+UNKNOWN_DIPLOMA = "(not given)"
+UNCERTAIN_MARGIN = 0.15
+TOP_CONTRIBUTIONS = 5
+
+EXAMPLE_PROFILE = {
+    "technologies": ["Python", "Spark", "SQL"],
+    "free_text": "machine learning, Hadoop",
+    "diploma": "Master",
+    "experience": "3,5",
+    "city": "Lyon",
+    "company": "",
+}
+
+
+@dataclass
+class PredictionResult:
+    """What the predictor shows: a prediction, or an error message, plus warnings."""
+
+    error: str | None = None
+    predicted: str | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    uncertain_between: tuple[str, str] | None = None
+    contributions: list[tuple[str, float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _feature_label(name: str, value) -> str:
+    if name.startswith("tech_"):
+        return f"knows {name[5:]}" if value else f"does not list {name[5:]}"
+    labels = {
+        "experience_years": lambda: "experience unknown" if isinstance(value, float) and math.isnan(value)
+        else f"{value:g} years of experience",
+        "experience_value": lambda: f"experience value {value}",
+        "experience_missing": lambda: "experience not given" if value else "experience given",
+        "diploma_rank": lambda: f"diploma {DIPLOMA_LEVELS[int(value)]}" if not
+        (isinstance(value, float) and math.isnan(value)) else "diploma unknown",
+        "city": lambda: f"city {value}",
+        "company": lambda: f"company {value}",
+        "n_technologies": lambda: f"{int(value)} known technologies",
+    }
+    return labels.get(name, lambda: f"{name} = {value}")()
+
+
+def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ...] = (), free_text: str = "",
+                    diploma: str | None = None, experience: str | float | None = None, city: str | None = None,
+                    company: str | None = None) -> PredictionResult:
+    """Validate the form, predict, and explain one profile.
+
+    Parameters
+    ----------
+    technologies : list of str
+        Technologies picked from the vocabulary.
+    free_text : str
+        More technologies typed freely (``Python, Spark`` or ``Python/Spark``), normalised by the
+        loader's own rules.
+    diploma, experience, city, company
+        Form values; empty means unknown.
+    """
+    started = time.perf_counter()
+    result = PredictionResult()
+    experience_text = "" if experience is None else str(experience).strip()
+    if experience_text:
+        parsed = normalise_experience(experience_text)
+        if parsed.warning:
+            result.error = (f"Experience {experience_text!r} is not usable: give a number of years between "
+                            f"{EXPERIENCE_MIN_YEARS:g} and {EXPERIENCE_MAX_YEARS:g} (e.g. 3 or 3,5), "
+                            "or leave it empty if unknown.")
+            return result
+    typed = [item for item in split_technologies(free_text or "") if item]
+    unknown_typed = [item for item in typed if make_key(item) not in TECHNOLOGY_LOOKUP]
+    all_technologies = [*technologies, *typed]
+    diploma = None if diploma in (None, "", UNKNOWN_DIPLOMA) else diploma
+    city = (city or "").strip() or None
+    if not all_technologies and diploma is None and not experience_text and city is None:
+        result.error = "The form is empty: give at least a technology, a diploma, an experience or a city."
+        return result
+    frame = profile_frame("/".join(all_technologies), diploma, experience_text or None, city, company)
+    known = [item for item in frame["technologies"].iloc[0].split("/") if item in set(model.technology_vocabulary)]
+    if all_technologies and not known and diploma is None and not experience_text and city is None:
+        result.error = ("None of these technologies is known to the model, and nothing else was given: "
+                        + ", ".join(all_technologies) + ".")
+        return result
+    if unknown_typed:
+        result.warnings.append("Ignored, not a technology the model knows: " + ", ".join(unknown_typed) + ".")
+    city_value = frame["city"].iloc[0]
+    if isinstance(city_value, str) and model.known_cities and city_value not in model.known_cities:
+        result.warnings.append(f"The model never saw the city {city_value}: it is treated as an unknown city.")
+    if not experience_text:
+        result.warnings.append("Experience not given: the model uses what it learnt from profiles without it.")
+
+    probabilities = model.predict_proba(frame)[0]
+    predicted = str(model.decision.predict(probabilities[np.newaxis, :])[0])
+    result.predicted = predicted
+    result.probabilities = {label: float(value) for label, value in zip(model.classes, probabilities, strict=True)}
+    first, second = np.argsort(probabilities)[::-1][:2]
+    if probabilities[first] - probabilities[second] < UNCERTAIN_MARGIN:
+        result.uncertain_between = (model.classes[first], model.classes[second])
+    explanation = model.explain(frame, np.array([predicted], dtype=object))
+    explanation = explanation.loc[explanation["shap"].abs().sort_values(ascending=False).index]
+    result.contributions = [(_feature_label(row.feature, row.value), float(row.shap))
+                            for row in explanation.head(TOP_CONTRIBUTIONS).itertuples()]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def render_result_html(result: PredictionResult) -> str:
+    """The result as HTML (all user text escaped): prediction, probability bars, reasons, warnings."""
+    if result.error:
+        return f'<div class="dj-result dj-error" role="alert"><b>Cannot predict.</b> {html.escape(result.error)}</div>'
+    parts = [f'<div class="dj-result"><div class="dj-predicted">Predicted profile: '
+             f'<b class="dj-label">{html.escape(result.predicted or "")}</b></div>']
+    if result.uncertain_between:
+        first, second = (html.escape(label) for label in result.uncertain_between)
+        parts.append(f'<div class="dj-uncertain">Uncertain between <b>{first}</b> and <b>{second}</b>: '
+                     "their probabilities are close.</div>")
+    parts.append('<table class="dj-bars" style="border-collapse:collapse;margin:6px 0">')
+    for label in PROFILE_LABELS:
+        value = result.probabilities.get(label, 0.0)
+        colour = matplotlib.colors.to_hex(PALETTE[label])
+        parts.append(
+            f'<tr><td style="padding:2px 8px 2px 0;white-space:nowrap">{html.escape(label)}</td>'
+            f'<td style="width:220px"><div style="background:#eee;width:200px;height:14px">'
+            f'<div style="background:{colour};width:{value * 200:.0f}px;height:14px"></div></div></td>'
+            f'<td class="dj-proba" data-label="{html.escape(label)}" style="text-align:right">{value:.1%}</td></tr>')
+    parts.append("</table>")
+    if result.contributions:
+        parts.append("<div>What pushed the prediction (SHAP, towards + / away −):<ul>")
+        for name, value in result.contributions:
+            sign = "+" if value >= 0 else "−"
+            parts.append(f"<li>{sign} {html.escape(name)} ({abs(value):.2f})</li>")
+        parts.append("</ul></div>")
+    for warning in result.warnings:
+        parts.append(f'<div class="dj-warning">⚠ {html.escape(warning)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+class PredictorForm:
+    """The widget: inputs, a Predict button and an HTML output area."""
+
+    def __init__(self, model: ProfileModel, example: dict | None = None):
+        import ipywidgets as widgets
+
+        self.model = model
+        example = {**EXAMPLE_PROFILE, **(example or {})}
+        style = {"description_width": "120px"}
+        layout = widgets.Layout(width="460px")
+        vocabulary = list(model.technology_vocabulary)
+        self.technologies = widgets.TagsInput(
+            value=[item for item in example["technologies"] if item in vocabulary],
+            allowed_tags=vocabulary, allow_duplicates=False)
+        self.free_text = widgets.Text(value=example["free_text"], description="More technologies",
+                                      placeholder="e.g. Python, Spark or Python/Spark", style=style, layout=layout)
+        self.diploma = widgets.Dropdown(options=[UNKNOWN_DIPLOMA, *DIPLOMA_LEVELS], value=example["diploma"],
+                                        description="Diploma", style=style, layout=layout)
+        self.experience = widgets.Text(value=str(example["experience"]), description="Experience (years)",
+                                       placeholder="e.g. 3,5 — empty if unknown", style=style, layout=layout)
+        self.city = widgets.Combobox(value=example["city"], options=list(model.known_cities), description="City",
+                                     placeholder="pick or type a city", ensure_option=False, style=style,
+                                     layout=layout)
+        self.company = widgets.Text(value=example["company"], description="Company",
+                                    placeholder="optional", style=style, layout=layout)
+        self.button = widgets.Button(description="Predict", button_style="primary", icon="search")
+        self.output = widgets.HTML()
+        self.button.on_click(lambda _: self.update())
+        technologies_row = widgets.HBox([widgets.Label("Technologies", layout=widgets.Layout(width="124px")),
+                                         self.technologies])
+        self.view = widgets.VBox([technologies_row, self.free_text, self.diploma, self.experience, self.city,
+                                  self.company, self.button, self.output])
+
+    def values(self) -> dict:
+        return {"technologies": list(self.technologies.value), "free_text": self.free_text.value,
+                "diploma": self.diploma.value, "experience": self.experience.value, "city": self.city.value,
+                "company": self.company.value}
+
+    def update(self) -> PredictionResult:
+        try:
+            result = predict_profile(self.model, **self.values())
+        except Exception as error:  # the form must never show a traceback
+            result = PredictionResult(error=f"Unexpected problem while predicting ({type(error).__name__}).")
+        self.output.value = render_result_html(result)
+        return result
