@@ -93,14 +93,22 @@ def _declared_parameters(notebook: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(notebook)))
 
 
+def project_relative(path: Path) -> str:
+    """A path as notebooks show it: relative to the project root when inside it."""
+    try:
+        return path.resolve().relative_to(config.PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def notebook_parameters(name: str, declared: set[str], data_path: Path, profile: str, seed: int,
                         outputs_dir: Path) -> dict:
     values = {
-        "data_path": str(data_path),
+        "data_path": project_relative(data_path),
         "seed": seed,
-        "model_dir": str(outputs_dir / "model"),
-        "results_dir": str(outputs_dir / "results"),
-        "manifest_path": str(outputs_dir / "run_manifest.json"),
+        "model_dir": project_relative(outputs_dir / "model"),
+        "results_dir": project_relative(outputs_dir / "results"),
+        "manifest_path": project_relative(outputs_dir / "run_manifest.json"),
         **PROFILES[profile].get(name, {}),
     }
     return {key: value for key, value in values.items() if key in declared}

@@ -104,6 +104,18 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_book(args: argparse.Namespace) -> int:
+    from datajobs.book import BookError, run_book
+
+    try:
+        html = run_book(args.data, profile=args.profile, seed=args.seed, outputs_dir=args.outputs,
+                        build_parent=args.build_parent, force=args.force)
+    except BookError as error:
+        raise UsageError(str(error)) from None
+    print(f"open {html / 'index.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="datajobs",
@@ -140,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
     evaluate.add_argument("--data", required=True, help="labelled CSV file")
     evaluate.set_defaults(handler=_command_evaluate)
+    book = commands.add_parser("book", help="execute the notebooks on a data file and build the Jupyter Book")
+    book.add_argument("--data", default=str(config.SAMPLE_DATA_PATH), help="labelled CSV file (default: the sample)")
+    book.add_argument("--profile", choices=("full", "quick"), default="full", help="full or quick (fewer folds)")
+    book.add_argument("--seed", type=int, default=config.SEED, help="random seed of every notebook")
+    book.add_argument("--outputs", default=str(config.OUTPUTS_DIR), help="executed notebooks, model, results")
+    book.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the HTML goes to BUILD_PARENT/_build/html")
+    book.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
+    book.set_defaults(handler=_command_book)
     return parser
 
 

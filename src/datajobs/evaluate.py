@@ -54,6 +54,16 @@ def score_predictions(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS) 
     return {name: float(value) for name, value in scores.items()}
 
 
+def classification_report_frame(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class, plus macro and weighted averages."""
+    from sklearn.metrics import classification_report
+
+    report = classification_report(np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object),
+                                   labels=list(labels), output_dict=True, zero_division=0)
+    report.pop("accuracy", None)
+    return pd.DataFrame(report).T.rename(columns={"f1-score": "f1"})
+
+
 def make_folds(y, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: int = SEED):
     """The list of (repeat, fold, train_index, test_index) every configuration is scored on."""
     splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)

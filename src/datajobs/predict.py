@@ -89,6 +89,11 @@ class ProfileModel:
                              "shap": float(contribution)})
         return pd.DataFrame(rows)
 
+    def feature_importance(self) -> pd.Series:
+        """CatBoost's PredictionValuesChange importance, technologies and categories by name."""
+        names = self.estimator.feature_names_
+        return pd.Series(self.estimator.get_feature_importance(), index=names).sort_values(ascending=False)
+
     def row_warnings(self, frame: pd.DataFrame) -> list[list[str]]:
         """What the model could not use in each row: technologies or cities never seen in training."""
         vocabulary = set(self.technology_vocabulary)

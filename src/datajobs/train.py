@@ -195,3 +195,20 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     """A content hash of a canonical frame (when no file is behind it)."""
     hashed = pd.util.hash_pandas_object(frame.astype(object), index=False).to_numpy()
     return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def load_or_train_model(model_dir, data_path, log=print) -> ProfileModel:
+    """Load the model in ``model_dir``; if there is none yet, train one on ``data_path`` and save it."""
+    from pathlib import Path
+
+    from datajobs.data import load_profiles
+    from datajobs.predict import METADATA_FILE, MODEL_FILE
+
+    model_dir = Path(model_dir)
+    if (model_dir / MODEL_FILE).is_file() and (model_dir / METADATA_FILE).is_file():
+        return ProfileModel.load(model_dir)
+    log(f"no model in {model_dir}: training one on {data_path} (about half a minute)")
+    loaded = load_profiles(data_path)
+    model = fit_profile_model(loaded.frame, data_sha256=loaded.report.sha256, data_path=str(data_path))
+    model.save(model_dir)
+    return model

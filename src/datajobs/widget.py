@@ -167,7 +167,7 @@ class PredictorForm:
 
         self.model = model
         example = {**EXAMPLE_PROFILE, **(example or {})}
-        style = {"description_width": "120px"}
+        style = {"description_width": "140px"}
         layout = widgets.Layout(width="460px")
         vocabulary = list(model.technology_vocabulary)
         self.technologies = widgets.TagsInput(
@@ -187,7 +187,7 @@ class PredictorForm:
         self.button = widgets.Button(description="Predict", button_style="primary", icon="search")
         self.output = widgets.HTML()
         self.button.on_click(lambda _: self.update())
-        technologies_row = widgets.HBox([widgets.Label("Technologies", layout=widgets.Layout(width="124px")),
+        technologies_row = widgets.HBox([widgets.Label("Technologies", layout=widgets.Layout(width="144px")),
                                          self.technologies])
         self.view = widgets.VBox([technologies_row, self.free_text, self.diploma, self.experience, self.city,
                                   self.company, self.button, self.output])
