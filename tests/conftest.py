@@ -35,3 +35,15 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+FAST_PARAMS = {"iterations": 60, "depth": 4, "learning_rate": 0.2}
+
+
+@pytest.fixture(scope="session")
+def fast_model(sample_path):
+    """A small CatBoost profile model trained on the sample (seconds, not a minute)."""
+    from datajobs.data import load_profiles
+    from datajobs.train import fit_profile_model
+
+    return fit_profile_model(load_profiles(sample_path).frame, params=FAST_PARAMS, seed=7)

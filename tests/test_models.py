@@ -18,9 +18,6 @@ from datajobs.evaluate import (
 )
 from datajobs.models import candidate_grid, make_model, supports
 from datajobs.predict import ProfileModel, predict_frame, profile_frame
-from datajobs.train import fit_profile_model
-
-FAST_PARAMS = {"iterations": 60, "depth": 4, "learning_rate": 0.2}
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +86,8 @@ def test_folds_are_stratified_and_repeatable(profiles):
 
 
 @pytest.fixture(scope="module")
-def fitted(profiles):
-    return fit_profile_model(profiles, params=FAST_PARAMS, seed=7)
+def fitted(fast_model):
+    return fast_model
 
 
 def test_final_model_round_trip_without_pickle(fitted, profiles, tmp_path):

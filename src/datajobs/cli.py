@@ -116,6 +116,28 @@ def _command_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def voila_command(port: int) -> list[str]:
+    """The Voilà command serving the Predictor notebook on 127.0.0.1 only."""
+    voila = Path(sys.executable).with_name("voila")
+    return [str(voila) if voila.exists() else "voila", str(config.NOTEBOOKS_DIR / "05_predictor.ipynb"),
+            f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1", "--theme=light",
+            "--VoilaConfiguration.file_allowlist=[]", "--show_tracebacks=False"]
+
+
+def _command_app(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    from datajobs.train import load_or_train_model
+
+    # Train once here if needed, so the page does not wait for it at its first visit.
+    model_dir = Path(args.model).resolve()
+    load_or_train_model(model_dir, config.SAMPLE_DATA_PATH)
+    print(f"predictor on http://127.0.0.1:{args.port} with the model in {model_dir} (Ctrl-C to stop)", flush=True)
+    return subprocess.call(voila_command(args.port), cwd=config.NOTEBOOKS_DIR,
+                           env={**os.environ, "DATAJOBS_MODEL_DIR": str(model_dir)})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="datajobs",
@@ -160,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the HTML goes to BUILD_PARENT/_build/html")
     book.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     book.set_defaults(handler=_command_book)
+
+    app = commands.add_parser("app", help="serve the live predictor with Voilà on 127.0.0.1")
+    app.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1")
+    app.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR),
+                     help="model directory (trained on the sample if it holds none)")
+    app.set_defaults(handler=_command_app)
     return parser
 
 

@@ -1,0 +1,133 @@
+"""The book end to end: notebooks executed by papermill (quick profile), HTML built, pages checked
+in headless Chromium. Slow: each build executes every notebook."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from datajobs import config
+from datajobs.book import NOTEBOOKS, BookError, _execute, execute_notebooks, run_book
+from tests.browser import chromium_page, pixel_spread, static_server
+
+pytestmark = pytest.mark.slow
+STUDY_PAGES = [spec["name"] for spec in NOTEBOOKS]
+
+
+def build(name: str, data_path):
+    outputs = config.OUTPUTS_DIR / f"test-{name}"
+    shutil.rmtree(outputs, ignore_errors=True)
+    html = run_book(data_path, profile="quick", outputs_dir=outputs, build_parent=outputs, log=lambda _: None)
+    return outputs, html
+
+
+@pytest.fixture(scope="module")
+def sample_book(sample_path):
+    return build("sample", sample_path)
+
+
+def test_one_page_per_notebook_with_figures_and_no_errors(sample_book):
+    outputs, html = sample_book
+    for name in STUDY_PAGES:
+        page = (html / "outputs" / "test-sample" / "notebooks" / f"{name}.html").read_text()
+        assert "Traceback" not in page and "output_error" not in page, name
+        assert "Error" not in re.sub(r"<[^>]+>", " ", page).split("Reproducibility")[0] or name == "99_reproducibility"
+        if name not in {"05_predictor", "99_reproducibility"}:
+            assert len(re.findall(r"<img [^>]*src=\"[^\"]*_images/", page)) >= 2, name
+    for page in ("book/intro.html", "book/data_card.html", "book/methods.html", "book/exercises.html"):
+        assert (html / page).is_file()
+
+
+def test_numbers_in_prose_come_from_glue(sample_book):
+    _, html = sample_book
+    page = (html / "outputs" / "test-sample" / "notebooks" / "01_data_audit.html").read_text()
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "The file holds 3,000 profiles and 0 were lost" in text
+    assert "{glue" not in page
+
+
+def test_every_page_carries_the_synthetic_banner(sample_book):
+    _, html = sample_book
+    pages = list((html / "outputs").rglob("*.html")) + list((html / "book").glob("*.html"))
+    assert len(pages) >= 10
+    for page in pages:
+        assert "synthetic sample" in page.read_text(), page
+
+
+def test_manifest_and_cache(sample_book, sample_path):
+    outputs, _ = sample_book
+    manifest = json.loads((outputs / "run_manifest.json").read_text())
+    assert manifest["synthetic_sample"] is True and len(manifest["data_sha256"]) == 64
+    assert [entry["name"] for entry in manifest["notebooks"]] == STUDY_PAGES
+    runs = execute_notebooks(sample_path, "quick", outputs_dir=outputs, log=lambda _: None)
+    assert not any(run.executed for run in runs), "an unchanged rebuild must not execute any notebook"
+    assert (outputs / "model" / "model.cbm").is_file()
+
+
+def test_same_seed_gives_identical_metrics(sample_book, sample_path):
+    outputs, _ = sample_book
+    first = (outputs / "results" / "model_comparison_folds.csv").read_text()
+    other = config.OUTPUTS_DIR / "test-repeat"
+    shutil.rmtree(other, ignore_errors=True)
+    execute_notebooks(sample_path, "quick", outputs_dir=other, log=lambda _: None)
+    import pandas as pd
+
+    columns = lambda frame: frame.drop(columns=["fit_seconds", "predict_seconds"])  # noqa: E731
+    pd.testing.assert_frame_equal(columns(pd.read_csv(outputs / "results" / "model_comparison_folds.csv")),
+                                  columns(pd.read_csv(other / "results" / "model_comparison_folds.csv")))
+    assert first
+
+
+def test_screenshots_index_and_predictor(sample_book, tmp_path):
+    _, html = sample_book
+    with static_server(html) as base, chromium_page() as page:
+        page.goto(f"{base}/index.html")
+        page.wait_for_selector("h1")
+        assert "Telling data jobs apart" in page.inner_text("h1")
+        index_png = page.screenshot()
+        (tmp_path / "index.png").write_bytes(index_png)
+        assert pixel_spread(index_png) > 0.05
+        page.goto(f"{base}/outputs/test-sample/notebooks/05_predictor.html")
+        page.wait_for_selector(".widget-button", timeout=20_000)  # drawn by the vendored widget manager
+        widget = page.locator(".jupyter-widgets").first
+        widget.scroll_into_view_if_needed()
+        predictor_png = page.screenshot()
+        (tmp_path / "predictor.png").write_bytes(predictor_png)
+        assert pixel_spread(predictor_png) > 0.05
+        text = page.inner_text("body")
+        assert "Predicted profile:" in text and "VBox(children" not in text
+        assert page.locator(".widget-tagsinput").count() == 1
+
+
+def test_a_failing_cell_names_notebook_and_cell(tmp_path):
+    source = tmp_path / "broken.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("1 / 0")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}), source)
+    with pytest.raises(BookError, match=r"broken.ipynb failed in cell 2: ZeroDivisionError"):
+        _execute(source, tmp_path / "out.ipynb", {})
+
+
+def test_bad_data_stops_before_any_notebook(write_csv):
+    path = write_csv("Entreprise;Metier;Diplome;Experience;Ville\nA;Data scientist;Master;1;Paris\n")
+    result = subprocess.run([sys.executable, "-m", "datajobs.cli", "book", "--data", str(path), "--profile", "quick",
+                             "--outputs", str(config.OUTPUTS_DIR / "test-bad")], capture_output=True, text=True)
+    assert result.returncode == 2 and "Technologies" in result.stderr and str(path) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.real_data
+def test_book_on_the_real_file(real_path):
+    outputs, html = build("real", real_path)
+    manifest = json.loads((outputs / "run_manifest.json").read_text())
+    assert manifest["synthetic_sample"] is False
+    page = (html / "outputs" / "test-real" / "notebooks" / "01_data_audit.html").read_text()
+    assert "synthetic sample" not in page
+    assert "The file holds 7,649 profiles and 0 were lost" in re.sub(r"<[^>]+>", "", page)

@@ -1,0 +1,70 @@
+"""The predictor's callback and HTML, without a browser."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from datajobs.config import PROFILE_LABELS
+from datajobs.widget import PredictorForm, predict_profile, render_result_html
+
+
+def test_valid_profile_gives_prediction_probabilities_and_reasons(fast_model):
+    result = predict_profile(fast_model, ["Python", "Spark"], "machine learning, Hadoop", "Master", "3,5", "Lyon", "")
+    assert result.error is None and result.predicted in PROFILE_LABELS
+    assert math.isclose(sum(result.probabilities.values()), 1.0, rel_tol=1e-6)
+    ordered = np.array([[result.probabilities[label] for label in fast_model.classes]])
+    assert result.predicted == fast_model.decision.predict(ordered)[0]
+    assert len(result.contributions) == 5 and all(isinstance(value, float) for _, value in result.contributions)
+
+
+def test_free_text_is_normalised_like_the_loader(fast_model):
+    typed = predict_profile(fast_model, [], "python/ SPARK, Hadoop(HDFS)", "Master", "2", "Paris")
+    picked = predict_profile(fast_model, ["Python", "Spark", "Hadoop", "HDFS"], "", "Master", "2", "Paris")
+    assert typed.probabilities == pytest.approx(picked.probabilities)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({}, "form is empty"),
+    ({"experience": "-4", "technologies": ["Python"]}, "between 0 and 60"),
+    ({"experience": "400", "technologies": ["Python"]}, "between 0 and 60"),
+    ({"experience": "lots", "technologies": ["Python"]}, "not usable"),
+    ({"free_text": "banana, quantum tea"}, "None of these technologies is known"),
+])
+def test_bad_input_gives_a_message_not_a_traceback(fast_model, values, message):
+    result = predict_profile(fast_model, **values)
+    assert result.predicted is None and message in result.error
+    assert "Cannot predict" in render_result_html(result)
+
+
+def test_nonsense_technologies_beside_real_input_are_ignored_with_a_warning(fast_model):
+    result = predict_profile(fast_model, ["Python"], "banana", "PhD", "", "Saint-Etienne")
+    assert result.predicted in PROFILE_LABELS
+    text = " ".join(result.warnings)
+    assert "banana" in text and "Saint-Etienne" in text and "Experience not given" in text
+
+
+def test_user_text_is_escaped(fast_model):
+    attack = '<script>alert("x")</script>'
+    result = predict_profile(fast_model, ["Python"], attack, "Master", "2", attack, attack)
+    page = render_result_html(result)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_uncertain_when_top_two_are_close(fast_model):
+    from datajobs.widget import PredictionResult
+
+    close = PredictionResult(predicted="Data scientist", uncertain_between=("Data scientist", "Lead data scientist"),
+                             probabilities={"Data scientist": 0.45, "Lead data scientist": 0.4})
+    assert "Uncertain between <b>Data scientist</b> and <b>Lead data scientist</b>" in render_result_html(close)
+
+
+def test_form_update_fills_the_output(fast_model):
+    form = PredictorForm(fast_model)
+    result = form.update()
+    assert result.predicted in PROFILE_LABELS and "Predicted profile" in form.output.value
+    form.experience.value = "-1"
+    form.update()
+    assert "Cannot predict" in form.output.value
