@@ -31,8 +31,9 @@ NOTEBOOKS: tuple[dict, ...] = (
     {"name": "03_model_comparison", "after": ()},
     {"name": "04_catboost_selection", "after": ()},
     {"name": "05_predictor", "after": ("04_catboost_selection",)},
+    {"name": "06_monitoring", "after": ("04_catboost_selection",)},
     {"name": "99_reproducibility", "after": ("01_data_audit", "02_preprocessing", "03_model_comparison",
-                                             "04_catboost_selection", "05_predictor")},
+                                             "04_catboost_selection", "05_predictor", "06_monitoring")},
 )
 
 # Parameters of each profile; a notebook receives only those it declares in its parameters cell.

@@ -42,8 +42,18 @@ def _command_synth(args: argparse.Namespace) -> int:
 
 
 def _load_model(reference: str):
+    """A model directory, or a registry reference such as models:/datajobs-profile-classifier@champion."""
     from datajobs.predict import ProfileModel
 
+    if reference.startswith("models:/"):
+        from datajobs.tracking import resolve_model_directory
+
+        try:
+            return ProfileModel.load(resolve_model_directory(reference))
+        except DataFileError:
+            raise
+        except Exception as error:  # registry unreachable, unknown name or alias
+            raise UsageError(f"cannot load {reference} from the MLflow registry ({type(error).__name__}: {error})") from None
     return ProfileModel.load(reference)
 
 
@@ -58,6 +68,13 @@ def _command_train(args: argparse.Namespace) -> int:
     except LabelError as error:
         raise UsageError(f"{args.data}: {error}") from None
     model.save(args.out)
+    from datajobs import tracking
+
+    with tracking.start_run("datajobs train", {"entry_point": "datajobs train"}) as tracker:
+        tracker.log_params({"data_path": str(Path(args.data).resolve()), "data_sha256": loaded.report.sha256,
+                            "seed": args.seed, "include_company": not args.no_company, **model.metadata["params"]})
+        tracker.log_metrics({f"cv_{name}": value for name, value in model.metadata["cv_metrics"].items()})
+        registry = tracking.log_profile_model(tracker, model, Path(args.out))
     metadata = model.metadata
     metrics = metadata["cv_metrics"]
     print(f"trained on {metadata['training_rows']} rows of {args.data} in {metadata['training_seconds']:.1f} s"
@@ -66,6 +83,37 @@ def _command_train(args: argparse.Namespace) -> int:
     print(f"out-of-fold macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}, "
           f"Lead data scientist F1 {metrics['f1_lead_data_scientist']:.3f}")
     print(f"model written to {args.out}")
+    if registry:
+        print(f"registered {registry['registered_model']} version {registry['version']}"
+              f"{' as champion' if registry['champion'] else ''} ({registry['reason']}); run {tracker.run_id}")
+    return 0
+
+
+def _command_monitor(args: argparse.Namespace) -> int:
+    from datajobs import tracking
+    from datajobs.data import load_profiles
+    from datajobs.monitor import THRESHOLDS, monitor_batch, overall_verdict
+
+    model = _load_model(args.model)
+    reference = load_profiles(args.reference)
+    batch = load_profiles(args.batch)
+    checks = monitor_batch(model, reference.frame, batch.frame)
+    verdict = overall_verdict(checks)
+    report = {
+        "verdict": verdict, "reference": str(args.reference), "batch": str(args.batch),
+        "batch_rows": len(batch.frame), "reference_rows": len(reference.frame),
+        "thresholds": {name: {"warn": rule.warn, "drift": rule.drift, "meaning": rule.meaning}
+                       for name, rule in THRESHOLDS.items()},
+        "checks": json.loads(checks.to_json(orient="records")),
+    }
+    with tracking.start_run("datajobs monitor", {"entry_point": "datajobs monitor", "verdict": verdict}) as tracker:
+        tracker.log_params({"reference_sha256": reference.report.sha256, "batch_sha256": batch.report.sha256,
+                            "model": args.model})
+        tracker.log_metrics({f"{row.check.split(' ')[0]}_{row.feature}".replace(" ", "_"): row.value
+                             for row in checks.itertuples()})
+        tracker.log_dict(report, "monitoring_report.json")
+    report["mlflow_run_id"] = tracker.run_id
+    print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -138,6 +186,19 @@ def _command_app(args: argparse.Namespace) -> int:
                            env={**os.environ, "DATAJOBS_MODEL_DIR": str(model_dir)})
 
 
+def _command_mlflow_ui(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from datajobs.tracking import tracking_uri
+
+    uri = tracking_uri()
+    config.MLFLOW_DIR.mkdir(parents=True, exist_ok=True)
+    mlflow = Path(sys.executable).with_name("mlflow")
+    print(f"MLflow UI for {uri} on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
+    return subprocess.call([str(mlflow) if mlflow.exists() else "mlflow", "ui", "--backend-store-uri", uri,
+                            "--host", "127.0.0.1", "--port", str(args.port)])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="datajobs",
@@ -182,6 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the HTML goes to BUILD_PARENT/_build/html")
     book.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     book.set_defaults(handler=_command_book)
+
+    monitor = commands.add_parser("monitor", help="drift and quality checks of a new batch against the training data")
+    monitor.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory or models:/ URI")
+    monitor.add_argument("--reference", required=True, help="the training data (CSV)")
+    monitor.add_argument("--batch", required=True, help="the new batch (CSV, labelled or not)")
+    monitor.set_defaults(handler=_command_monitor)
+
+    mlflow_ui = commands.add_parser("mlflow-ui", help="the MLflow UI of the tracking store on 127.0.0.1")
+    mlflow_ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
+    mlflow_ui.set_defaults(handler=_command_mlflow_ui)
 
     app = commands.add_parser("app", help="serve the live predictor with Voilà on 127.0.0.1")
     app.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1")

@@ -42,6 +42,8 @@ EXECUTED_NOTEBOOKS_DIR = OUTPUTS_DIR / "notebooks"
 # The model the book trains and the predictor, the app and `datajobs predict` use by default.
 DEFAULT_MODEL_DIR = OUTPUTS_DIR / "model"
 BUILD_DIR = PROJECT_ROOT / "_build"
+# The embedded MLflow store (SQLite + artifacts); MLFLOW_TRACKING_URI overrides it.
+MLFLOW_DIR = PROJECT_ROOT / "mlflow"
 
 # Target labels, in the order used for probability columns and plots.
 PROFILE_LABELS: tuple[str, ...] = (

@@ -135,14 +135,14 @@ def _classifier(model: str, balanced: bool, seed: int, fast: bool):
                                                         n_jobs=1, random_state=seed),
         "adaboost": lambda: AdaBoostClassifier(
             estimator=DecisionTreeClassifier(max_depth=3, random_state=seed),
-            n_estimators=50 if fast else 150, learning_rate=0.5, random_state=seed),
+            n_estimators=40 if fast else 100, learning_rate=0.5, random_state=seed),
         "svm": lambda: SVC(C=3.0, gamma="scale", class_weight=weight, random_state=seed),
         "logistic_regression": lambda: LogisticRegression(C=1.0, max_iter=2000, class_weight=weight),
         "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(
-            max_iter=100 if fast else 200, learning_rate=0.1, class_weight=weight, random_state=seed),
+            max_iter=50 if fast else 100, learning_rate=0.15, class_weight=weight, random_state=seed),
         # Fewer, larger steps than the final model: the grid fits it many times.
         "catboost": lambda: CatBoostProfileClassifier(
-            iterations=150 if fast else 400, learning_rate=0.2 if fast else 0.15,
+            iterations=120 if fast else 300, learning_rate=0.25 if fast else 0.2,
             class_weights="Balanced" if balanced else None, random_seed=seed, thread_count=1),
     }
     if model not in factories:

@@ -1,0 +1,83 @@
+"""Drift is flagged on a shifted batch and not on a random split of the same data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from datajobs.cli import main
+from datajobs.data import load_profiles
+from datajobs.monitor import make_shifted_batch, monitor_batch, overall_verdict, population_stability_index
+from datajobs.synth import write_profiles_csv
+from datajobs.train import fit_profile_model
+
+FAST = {"iterations": 60, "depth": 4, "learning_rate": 0.2}
+
+
+@pytest.fixture(scope="module")
+def split(sample_path):
+    frame = load_profiles(sample_path).frame
+    reference = frame.sample(frac=0.7, random_state=0)
+    batch = frame.drop(reference.index)
+    model = fit_profile_model(reference, params=FAST, seed=1)
+    return model, reference.reset_index(drop=True), batch.reset_index(drop=True)
+
+
+def verdicts(checks: pd.DataFrame) -> dict:
+    return {(row.check, row.feature): row.verdict for row in checks.itertuples()}
+
+
+def test_psi_is_zero_for_identical_and_large_for_disjoint():
+    assert population_stability_index(np.array([10, 20, 30]), np.array([1, 2, 3])) == pytest.approx(0, abs=1e-9)
+    assert population_stability_index(np.array([100, 0]), np.array([0, 100])) > 5
+
+
+def test_random_split_is_quiet(split):
+    model, reference, batch = split
+    checks = monitor_batch(model, reference, batch)
+    assert overall_verdict(checks) == "ok", checks[checks["verdict"] != "ok"]
+    assert {"performance"} <= set(checks["check"])
+
+
+def test_shifted_batch_is_flagged(split):
+    model, reference, batch = split
+    shifted = make_shifted_batch(batch, size=400, seed=2)
+    result = verdicts(monitor_batch(model, reference, shifted))
+    assert result[("feature drift (PSI)", "experience")] == "drift"
+    assert result[("unseen categories", "city")] == "drift"
+    assert result[("feature drift (PSI)", "city")] == "drift"
+
+
+def test_all_from_an_unseen_city_and_older(split):
+    model, reference, batch = split
+    moved = batch.assign(city=pd.array(["Brest"] * len(batch), dtype="string"), experience=batch["experience"] + 10)
+    checks = monitor_batch(model, reference, moved)
+    row = checks[(checks["check"] == "unseen categories") & (checks["feature"] == "city")].iloc[0]
+    assert row["value"] == 1.0 and "Brest" in row["detail"]
+
+
+def test_missingness_and_unlabelled_batch(split):
+    model, reference, batch = split
+    blank = batch.assign(experience=np.nan, profile=pd.array([pd.NA] * len(batch), dtype="string"))
+    checks = monitor_batch(model, reference, blank)
+    assert verdicts(checks)[("missingness change", "experience")] == "drift"
+    assert "performance" not in set(checks["check"])
+
+
+def test_cli_prints_json(split, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DATAJOBS_TRACKING", "off")
+    model, reference, batch = split
+    model_dir = model.save(tmp_path / "model")
+    from datajobs.data import profiles_to_raw_frame
+
+    write_profiles_csv(profiles_to_raw_frame(reference), tmp_path / "reference.csv")
+    shifted = profiles_to_raw_frame(make_shifted_batch(batch, seed=3))
+    write_profiles_csv(shifted, tmp_path / "batch.csv")
+    assert main(["monitor", "--model", str(model_dir), "--reference", str(tmp_path / "reference.csv"),
+                 "--batch", str(tmp_path / "batch.csv")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "drift" and report["thresholds"]["psi"]["drift"] == 0.25
+    assert any(check["verdict"] == "drift" for check in report["checks"])
