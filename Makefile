@@ -53,4 +53,4 @@ sample: setup ## regenerate data/sample/profiles_sample.csv from the shipped fre
 	$(BIN)/datajobs synth --rows 3000 --seed 2024 -o data/sample/profiles_sample.csv
 
 clean: ## remove build outputs (keeps .venv)
-	rm -rf _build outputs mlflow
+	rm -rf _build outputs mlruns

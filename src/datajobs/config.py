@@ -43,7 +43,7 @@ EXECUTED_NOTEBOOKS_DIR = OUTPUTS_DIR / "notebooks"
 DEFAULT_MODEL_DIR = OUTPUTS_DIR / "model"
 BUILD_DIR = PROJECT_ROOT / "_build"
 # The embedded MLflow store (SQLite + artifacts); MLFLOW_TRACKING_URI overrides it.
-MLFLOW_DIR = PROJECT_ROOT / "mlflow"
+MLFLOW_DIR = PROJECT_ROOT / "mlruns"
 
 # Target labels, in the order used for probability columns and plots.
 PROFILE_LABELS: tuple[str, ...] = (

@@ -1,6 +1,6 @@
 """Experiment tracking and the model registry (MLflow, embedded by default).
 
-Runs go to a SQLite store in the project (``mlflow/mlflow.db``, ignored by git) unless
+Runs go to a SQLite store in the project (``mlruns/mlflow.db``, ignored by git) unless
 ``MLFLOW_TRACKING_URI`` says otherwise; ``DATAJOBS_TRACKING=off`` turns tracking off.
 
 Tracking must never break the book or a command: every call goes through :class:`Tracker`, which
