@@ -22,9 +22,8 @@ def store(tmp_path, monkeypatch):
 
 
 def test_run_logs_params_metrics_and_tables(store):
-    import pandas as pd
-
     import mlflow
+    import pandas as pd
 
     with tracking.start_run("unit", {"purpose": "test"}) as tracker:
         tracker.log_params({"seed": 3, "grid": {"depth": [4, 6]}})
