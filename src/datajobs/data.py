@@ -145,7 +145,7 @@ class NormalisationReport:
 
     @property
     def diploma_levels(self) -> list[str]:
-        levels = {level for spellings in self.diploma_spellings.values() for level in [spellings["level"]]}
+        levels = {entry["level"] for entry in self.diploma_spellings.values()}
         return [level for level in DIPLOMA_LEVELS if level in levels]
 
     def steps_frame(self) -> pd.DataFrame:
