@@ -41,7 +41,7 @@ PROFILES: dict[str, dict[str, dict]] = {
     "quick": {
         "02_preprocessing": {"n_splits": 3, "n_repeats": 1},
         "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5},
-        "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 300},
+        "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 200},
     },
     "full": {
         "02_preprocessing": {"n_splits": 5, "n_repeats": 2},

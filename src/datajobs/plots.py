@@ -47,7 +47,7 @@ def plot_experience_distribution(years: pd.Series):
     sns.histplot(years.dropna(), bins=np.arange(0, years.max() + 1.5, 0.5), ax=axes, color="#4c72b0")
     axes.axvline(years.mean(), color="#d62728", linestyle="--", label=f"mean {years.mean():.1f}")
     axes.axvline(years.median(), color="#2ca02c", linestyle=":", label=f"median {years.median():.1f}")
-    axes.set(xlabel="years of experience", ylabel="profiles", title="Experience is right-skewed")
+    axes.set(xlabel="years of experience", ylabel="profiles", title="Distribution of experience")
     axes.legend()
     return figure
 
