@@ -38,10 +38,8 @@ REAL_DATA_PATH = (PROJECT_ROOT / ".." / "shared" / "data" / "dataset_train_test.
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 OUTPUTS_DIR = PROJECT_ROOT / "outputs"
-EXECUTED_NOTEBOOKS_DIR = OUTPUTS_DIR / "notebooks"
 # The model the book trains and the predictor, the app and `datajobs predict` use by default.
 DEFAULT_MODEL_DIR = OUTPUTS_DIR / "model"
-BUILD_DIR = PROJECT_ROOT / "_build"
 # The embedded MLflow store (SQLite + artifacts); MLFLOW_TRACKING_URI overrides it.
 MLFLOW_DIR = PROJECT_ROOT / "mlruns"
 

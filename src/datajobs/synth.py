@@ -21,7 +21,7 @@ import pandas as pd
 from datajobs.config import FREQUENCY_TABLES_PATH, PROFILE_LABELS
 from datajobs.data import RAW_HEADER
 
-RAW_COLUMNS = ("Entreprise", "Metier", "Technologies", "Diplome", "Experience", "Ville")
+RAW_COLUMNS = tuple(RAW_HEADER.values())  # the delivered header, in its order
 DRAWN_COLUMNS = ("Technologies", "Diplome", "Experience", "Ville", "Entreprise")
 OTHER_COMPANY = "__other__"
 N_FREQUENT_COMPANIES = 36
@@ -125,5 +125,3 @@ def write_profiles_csv(profiles: pd.DataFrame, path: str | Path, delimiter: str 
         writer.writerows(profiles.astype(object).where(profiles.notna(), "").itertuples(index=False))
     return path
 
-
-assert tuple(RAW_HEADER.values()) == RAW_COLUMNS
