@@ -179,7 +179,8 @@ def _write_manifest(path: Path, data_path: Path, data_sha: str, profile: str, se
     from datajobs.train import git_commit, package_versions
 
     manifest = {
-        "data_path": str(data_path), "data_sha256": data_sha, "synthetic_sample": is_synthetic_sample(data_path),
+        "data_path": project_relative(data_path), "data_sha256": data_sha,
+        "synthetic_sample": is_synthetic_sample(data_path),
         "profile": profile, "seed": seed, "git_commit": git_commit(), "package_versions": package_versions(),
         "notebooks": [{"name": run.name, "parameters": run.parameters, "seconds": round(run.seconds, 1),
                        "executed_this_run": run.executed, "cache_key": run.key[:16]} for run in runs],
