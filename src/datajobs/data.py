@@ -557,10 +557,10 @@ def load_profiles(path: str | Path) -> LoadedProfiles:
                 report.warnings.append(RowWarning(row_number, RAW_HEADER[name], value, result.warning))
         if name == "diploma":
             spelling_counts = Counter(_clean_text(value) for value in cells if _clean_text(value))
+            levels = {_clean_text(value): result.value for value, result in results.items()}
             report.diploma_spellings = {
-                spelling: {"level": results_level, "rows": count}
-                for spelling, count in spelling_counts.most_common()
-                if (results_level := normalise_diploma(spelling).value) in DIPLOMA_LEVELS
+                spelling: {"level": levels[spelling], "rows": count}
+                for spelling, count in spelling_counts.most_common() if levels[spelling] in DIPLOMA_LEVELS
             }
         if name == "technologies":
             raw_items = {item for value in set(cells) for item in split_technologies(value) if item}

@@ -94,11 +94,11 @@ class Tracker:
     def active(self) -> bool:
         return self.mlflow is not None
 
-    def _call(self, action: str, function, *args, **kwargs):
+    def _call(self, action: str, function):
         if not self.active:
             return None
         try:
-            return function(*args, **kwargs)
+            return function()
         except Exception as error:  # tracking must never break the caller
             self._fail(error, action)
             return None
@@ -106,18 +106,18 @@ class Tracker:
     def log_params(self, params: dict) -> None:
         flat = {key: json.dumps(value) if isinstance(value, dict | list | tuple) else value
                 for key, value in params.items()}
-        self._call("log params", self.mlflow and self.mlflow.log_params, flat)
+        self._call("log params", lambda: self.mlflow.log_params(flat))
 
     def log_metrics(self, metrics: dict, step: int | None = None) -> None:
         clean = {key.replace(" ", "_"): float(value) for key, value in metrics.items()
                  if isinstance(value, int | float) and not isinstance(value, bool)}
-        self._call("log metrics", self.mlflow and self.mlflow.log_metrics, clean, step=step)
+        self._call("log metrics", lambda: self.mlflow.log_metrics(clean, step=step))
 
     def set_tags(self, tags: dict) -> None:
-        self._call("set tags", self.mlflow and self.mlflow.set_tags, {k: str(v) for k, v in tags.items()})
+        self._call("set tags", lambda: self.mlflow.set_tags({key: str(value) for key, value in tags.items()}))
 
     def log_dict(self, data: dict, name: str) -> None:
-        self._call("log dict", self.mlflow and self.mlflow.log_dict, data, name)
+        self._call("log dict", lambda: self.mlflow.log_dict(data, name))
 
     def log_table(self, frame: pd.DataFrame, name: str) -> None:
         if not self.active:
@@ -125,10 +125,10 @@ class Tracker:
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / name
             frame.to_csv(path, index=False)
-            self._call("log table", self.mlflow.log_artifact, str(path))
+            self._call("log table", lambda: self.mlflow.log_artifact(str(path)))
 
     def log_figure(self, figure, name: str) -> None:
-        self._call("log figure", self.mlflow and self.mlflow.log_figure, figure, name)
+        self._call("log figure", lambda: self.mlflow.log_figure(figure, name))
 
     @contextlib.contextmanager
     def nested(self, name: str):
