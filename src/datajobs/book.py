@@ -71,11 +71,9 @@ def resolve_path(path: str | Path) -> Path:
     return path if path.is_absolute() else (config.PROJECT_ROOT / path).resolve()
 
 
-def is_synthetic_sample(data_path: str | Path) -> bool:
-    """Whether a data file is the shipped synthetic sample (same bytes)."""
-    path = resolve_path(data_path)
-    return (config.SAMPLE_DATA_PATH.is_file() and path.is_file()
-            and file_sha256(path) == file_sha256(config.SAMPLE_DATA_PATH))
+def is_synthetic_sample(data_sha256: str) -> bool:
+    """Whether a data file (given by its sha256) is the shipped synthetic sample (same bytes)."""
+    return config.SAMPLE_DATA_PATH.is_file() and data_sha256 == file_sha256(config.SAMPLE_DATA_PATH)
 
 
 def package_fingerprint() -> str:
@@ -180,7 +178,7 @@ def _write_manifest(path: Path, data_path: Path, data_sha: str, profile: str, se
 
     manifest = {
         "data_path": project_relative(data_path), "data_sha256": data_sha,
-        "synthetic_sample": is_synthetic_sample(data_path),
+        "synthetic_sample": is_synthetic_sample(data_sha),
         "profile": profile, "seed": seed, "git_commit": git_commit(), "package_versions": package_versions(),
         "notebooks": [{"name": run.name, "parameters": run.parameters, "seconds": round(run.seconds, 1),
                        "executed_this_run": run.executed, "cache_key": run.key[:16]} for run in runs],
@@ -259,6 +257,8 @@ def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SE
     log(f"book on {data_path} ({profile} profile)")
     execute_notebooks(data_path, profile, seed, outputs_dir, force, log)
     check_executed_notebooks(outputs_dir)
-    html = build_html(outputs_dir, build_parent, is_synthetic_sample(data_path), log)
+    # The manifest already knows whether this data is the sample: no need to hash the file again.
+    synthetic = json.loads((outputs_dir / "run_manifest.json").read_text())["synthetic_sample"]
+    html = build_html(outputs_dir, build_parent, synthetic, log)
     log(f"book built in {time.perf_counter() - started:.0f} s: {html / 'index.html'}")
     return html
