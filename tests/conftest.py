@@ -16,6 +16,14 @@ def sample_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def profiles(sample_path):
+    """The sample as the loader returns it (canonical frame); tests must not modify it."""
+    from datajobs.data import load_profiles
+
+    return load_profiles(sample_path).frame
+
+
+@pytest.fixture(scope="session")
 def real_path() -> Path:
     if not config.REAL_DATA_PATH.is_file():
         pytest.skip("real data ../shared/data/dataset_train_test.csv is absent")

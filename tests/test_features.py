@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from sklearn.base import clone
 
-from datajobs.data import load_profiles
 from datajobs.features import (
     ExperienceFeatures,
     TechnologyEncoder,
@@ -16,11 +14,6 @@ from datajobs.features import (
     impute_experience_by_class_leaky,
 )
 from datajobs.models import make_model
-
-
-@pytest.fixture(scope="module")
-def profiles(sample_path):
-    return load_profiles(sample_path).frame
 
 
 def test_experience_levels_follow_the_study():

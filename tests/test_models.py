@@ -9,7 +9,6 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
 from datajobs.config import PROFILE_LABELS
-from datajobs.data import load_profiles
 from datajobs.evaluate import (
     cross_validate_configurations,
     make_folds,
@@ -18,11 +17,6 @@ from datajobs.evaluate import (
 )
 from datajobs.models import candidate_grid, make_model, supports
 from datajobs.predict import ProfileModel, predict_frame, profile_frame
-
-
-@pytest.fixture(scope="module")
-def profiles(sample_path):
-    return load_profiles(sample_path).frame
 
 
 @pytest.fixture(scope="module")
