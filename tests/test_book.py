@@ -197,9 +197,10 @@ def glued_values(notebook_path) -> dict:
     values = {}
     for cell in nbformat.read(notebook_path, as_version=4).cells:
         for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name and "text/plain" in output.get("data", {}):
-                text = output["data"]["text/plain"]
+            record = output.get("metadata", {}).get("scrapbook", {})
+            key = record.get("mime_prefix", "") + "text/plain"
+            if record.get("name") and key in output.get("data", {}):
+                name, text = record["name"], output["data"][key]
                 try:
                     values[name] = ast.literal_eval(text)
                 except (ValueError, SyntaxError):
