@@ -23,7 +23,7 @@ class UsageError(Exception):
 def _command_validate(args: argparse.Namespace) -> int:
     from datajobs.data import load_profiles
 
-    loaded = load_profiles(args.input)
+    loaded = load_profiles(args.input, sheet=args.sheet)
     if args.json:
         print(json.dumps(loaded.report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -61,7 +61,7 @@ def _command_train(args: argparse.Namespace) -> int:
     from datajobs.data import load_profiles
     from datajobs.train import LabelError, fit_profile_model
 
-    loaded = load_profiles(args.data)
+    loaded = load_profiles(args.data, sheet=args.sheet)
     try:
         model = fit_profile_model(loaded.frame, include_company=not args.no_company, seed=args.seed,
                                   data_sha256=loaded.report.sha256, data_path=str(Path(args.data).resolve()))
@@ -121,7 +121,7 @@ def _command_predict(args: argparse.Namespace) -> int:
     from datajobs.predict import predict_file
 
     model = _load_model(args.model)
-    output = predict_file(model, args.input, args.output)
+    output = predict_file(model, args.input, args.output, sheet=args.sheet)
     flagged = int((output["warnings"] != "").sum())
     unscored = int((output["predicted_metier"] == "").sum())
     target = args.output or "(not written: give -o)"
@@ -139,7 +139,7 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     from datajobs.train import labelled_rows
 
     model = _load_model(args.model)
-    frame, excluded = labelled_rows(load_profiles(args.data).frame)
+    frame, excluded = labelled_rows(load_profiles(args.data, sheet=args.sheet).frame)
     if frame.empty:
         raise UsageError(f"{args.data}: no row has a known Metier label to evaluate against")
     scores = score_predictions(frame["profile"].astype(object), model.predict(frame))
@@ -199,6 +199,9 @@ def _command_mlflow_ui(args: argparse.Namespace) -> int:
                             "--host", "127.0.0.1", "--port", str(args.port)])
 
 
+SHEET_HELP = "worksheet of an .xlsx file, by name or 1-based position (default: the first)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="datajobs",
@@ -207,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser("validate", help="load a profile file and report what was normalised")
-    validate.add_argument("input", help="CSV file (';' or ',' separated)")
+    validate.add_argument("input", help="CSV file (';', ',' or tab separated, any Excel encoding) or .xlsx")
+    validate.add_argument("--sheet", help=SHEET_HELP)
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.add_argument("--max-warnings", type=int, default=20, help="warnings shown in the text report")
     validate.set_defaults(handler=_command_validate)
@@ -219,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.set_defaults(handler=_command_synth)
 
     train = commands.add_parser("train", help="train the CatBoost model on every labelled row of a file")
-    train.add_argument("--data", required=True, help="labelled CSV file")
+    train.add_argument("--data", required=True, help="labelled CSV or .xlsx file")
+    train.add_argument("--sheet", help=SHEET_HELP)
     train.add_argument("--out", required=True, help="model directory to write")
     train.add_argument("--seed", type=int, default=config.SEED, help="random seed")
     train.add_argument("--no-company", action="store_true", help="do not use the company as a feature")
@@ -227,13 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="predict the profile of every row of a batch file")
     predict.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
-    predict.add_argument("input", help="CSV file; Metier may be empty or absent")
+    predict.add_argument("input", help="CSV or .xlsx file; Metier may be empty or absent")
+    predict.add_argument("--sheet", help=SHEET_HELP)
     predict.add_argument("-o", "--output", help="CSV to write (input's delimiter); stdout summary otherwise")
     predict.set_defaults(handler=_command_predict)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled file (JSON)")
     evaluate.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
-    evaluate.add_argument("--data", required=True, help="labelled CSV file")
+    evaluate.add_argument("--data", required=True, help="labelled CSV or .xlsx file")
+    evaluate.add_argument("--sheet", help=SHEET_HELP)
     evaluate.set_defaults(handler=_command_evaluate)
     book = commands.add_parser("book", help="execute the notebooks on a data file and build the Jupyter Book")
     book.add_argument("--data", default=str(config.SAMPLE_DATA_PATH), help="labelled CSV file (default: the sample)")

@@ -205,10 +205,11 @@ def predict_frame(model: ProfileModel, frame: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def predict_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None) -> pd.DataFrame:
+def predict_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None,
+                 sheet: str | None = None) -> pd.DataFrame:
     """Score a user's batch file: every input row, in input order, with its input columns plus
     ``predicted_metier``, ``proba_<class>`` and ``warnings``; written with the input's delimiter."""
-    loaded = load_profiles(input_path)
+    loaded = load_profiles(input_path, sheet=sheet)
     predictions = predict_frame(model, loaded.frame)
     output = loaded.raw.copy()
     for column in predictions.columns:
