@@ -76,7 +76,8 @@ SCHEMA: tuple[ColumnSchema, ...] = (
     ColumnSchema("company", ("entreprise", "company", "employer", "societe"), False, "text",
                  "employer, trimmed; missing allowed"),
     ColumnSchema("profile", ("metier", "profile", "job", "label", "target"), False, "level",
-                 "target label; empty or absent in a file to predict", PROFILE_LABELS),
+                 "target label: the reference labels (any case) or a profile of the data's own; "
+                 "empty or absent in a file to predict", PROFILE_LABELS),
     ColumnSchema("technologies", ("technologies", "technology", "skills", "stack"), True,
                  "technologies", "canonical technologies joined by '/'"),
     ColumnSchema("diploma", ("diplome", "diploma", "degree"), True, "level",
@@ -137,6 +138,7 @@ class NormalisationReport:
     steps: Counter = field(default_factory=Counter)
     diploma_spellings: dict[str, dict[str, int]] = field(default_factory=dict)
     technology_aliases: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, int] = field(default_factory=dict)
     raw_technology_items: int = 0
     canonical_technologies: int = 0
     warnings: list[RowWarning] = field(default_factory=list)
@@ -172,6 +174,7 @@ class NormalisationReport:
             "columns_found": self.columns_found,
             "columns_ignored": self.columns_ignored,
             "columns_absent": self.columns_absent,
+            "labels": self.labels,
             "diploma_levels": self.diploma_levels,
             "diploma_spellings": self.diploma_spellings,
             "raw_technology_items": self.raw_technology_items,
@@ -197,6 +200,10 @@ class NormalisationReport:
             lines.append("ignored:     " + ", ".join(self.columns_ignored))
         if self.columns_absent:
             lines.append("absent:      " + ", ".join(self.columns_absent) + " (optional)")
+        if self.labels:
+            lines.append("labels:      " + ", ".join(
+                f"{label} {count}" + ("" if label in PROFILE_LABELS else " (not a reference label)")
+                for label, count in self.labels.items()))
         lines.append(f"diplomas:    {len(self.diploma_spellings)} spellings -> "
                      f"{len(self.diploma_levels)} levels ({', '.join(self.diploma_levels)})")
         lines.append(f"technologies: {self.raw_technology_items} raw items -> "
@@ -669,9 +676,16 @@ def normalise_profile(raw: str) -> Normalised:
         return Normalised(None, ("profile missing",))
     label = PROFILE_LOOKUP.get(make_key(text))
     if label is None:
-        return Normalised(text, ("profile unknown (kept)",),
-                          f"unknown profile {text!r} kept; expected one of {', '.join(PROFILE_LABELS)}")
+        # The label set is the data's: a fifth profile is a class of its own, not an error.
+        return Normalised(text, ("profile outside the four reference labels (a class of its own)",))
     return Normalised(label, () if label == raw else ("profile trimmed or recased",))
+
+
+def ordered_labels(values) -> tuple[str, ...]:
+    """The distinct labels among ``values``: the reference labels first, in their usual order,
+    then any other label alphabetically (empty and missing values are not labels)."""
+    present = {value for value in values if isinstance(value, str) and value}
+    return (*[label for label in PROFILE_LABELS if label in present], *sorted(present - set(PROFILE_LABELS)))
 
 
 NORMALISERS = {
@@ -812,6 +826,8 @@ def load_profiles(path: str | Path, sheet: str | None = None) -> LoadedProfiles:
     frame.insert(0, "line", np.array([line for line, _ in records], dtype="int64"))
     frame["warnings"] = ["; ".join(notes) for notes in row_warnings]
     report.rows_out = len(frame)
+    counts = frame["profile"].value_counts()
+    report.labels = {label: int(counts[label]) for label in ordered_labels(counts.index)}
     check_frame(frame, path)
     return LoadedProfiles(frame=frame, raw=raw, report=report)
 
