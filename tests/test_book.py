@@ -174,3 +174,23 @@ def test_book_on_the_real_file_with_tracking_disabled(real_path):
     page = (html / "outputs" / "test-real" / "notebooks" / "01_data_audit.html").read_text()
     assert "synthetic sample" not in page
     assert "The file holds 7,649 profiles and 0 were lost" in re.sub(r"<[^>]+>", "", page)
+
+
+def test_small_five_label_file_builds_the_quick_book(tmp_path):
+    # One build covers a label of the data's own and a file too small for the quick profile's folds.
+    from datajobs.synth import write_profiles_csv
+    from tests.test_labels import NEW_LABEL, SMALL_FIVE_CLASSES, five_class_profiles
+
+    path = write_profiles_csv(five_class_profiles(SMALL_FIVE_CLASSES), tmp_path / "five_small.csv")
+    outputs, html = build("five", path, {"DATAJOBS_TRACKING": "off"})
+    metadata = json.loads((outputs / "model" / "metadata.json").read_text())
+    assert metadata["classes"][-1] == NEW_LABEL and metadata["minority_class"] == NEW_LABEL
+    pages = {name: re.sub(r"<[^>]+>", "", (html / "outputs" / "test-five" / "notebooks" / f"{name}.html").read_text())
+             for name in STUDY_PAGES}
+    assert f"'{NEW_LABEL}', has 5 rows" in pages["03_model_comparison"]  # the page says why it changed
+    assert "all rows instead of 50%" in pages["03_model_comparison"]
+    assert "Small file" not in pages["02_preprocessing"]  # 3 folds fit 5 rows: nothing to adapt
+    assert NEW_LABEL in pages["04_catboost_selection"]
+    manifest = json.loads((outputs / "run_manifest.json").read_text())
+    comparison = next(entry for entry in manifest["notebooks"] if entry["name"] == "03_model_comparison")
+    assert comparison["parameters"]["sample_frac"] == 1.0

@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -115,15 +117,70 @@ def project_relative(path: Path) -> str:
         return str(path)
 
 
+# The held-out share of the CatBoost page (its notebook's default) and the folds of the final
+# model's calibration: together they set the fewest rows a label needs for the book to run.
+CATBOOST_TEST_SIZE = 0.2
+
+
+def adapt_profile(counts: dict[str, int], profile: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """Fit a profile's parameters to the data's smallest label, before any notebook runs.
+
+    Stratified folds need at least as many rows of each label as folds; the CatBoost page holds
+    out ``CATBOOST_TEST_SIZE`` of each label and calibrates on 3 folds of the rest. When the
+    smallest label has too few rows for a page's folds (or for its sampled share), the page gets
+    fewer folds (or all rows) and a sentence saying so; when it cannot run at all, the book stops.
+
+    Returns
+    -------
+    (parameters, notes)
+        Each notebook's profile parameters after adaptation, and for each adapted notebook the
+        sentence its page shows.
+
+    Raises
+    ------
+    BookError
+        In one line naming the label and its row count, when a label has too few rows.
+    """
+    from datajobs.train import CALIBRATION_SPLITS, LabelError, check_class_counts
+
+    parameters = {name: dict(values) for name, values in PROFILES[profile].items()}
+    needed = next(rows for rows in range(CALIBRATION_SPLITS, 1000)
+                  if rows - math.ceil(rows * CATBOOST_TEST_SIZE) >= CALIBRATION_SPLITS)
+    try:
+        check_class_counts(counts, needed, f"the book ({CALIBRATION_SPLITS} folds on the "
+                           f"{1 - CATBOOST_TEST_SIZE:.0%} training split)")
+    except LabelError as error:
+        raise BookError(str(error)) from None
+    label = min(counts, key=lambda name: counts[name])
+    smallest = counts[label]
+    notes: dict[str, str] = {}
+    for name, values in parameters.items():
+        changes = []
+        fraction = values.get("sample_frac", 1.0)
+        if "n_splits" in values and fraction < 1.0 and round(smallest * fraction) < values["n_splits"]:
+            changes.append(f"all rows instead of {fraction:.0%}")
+            values["sample_frac"] = 1.0
+        if "n_splits" in values and smallest < values["n_splits"]:
+            changes.append(f"{smallest} folds instead of {values['n_splits']}")
+            values["n_splits"] = smallest
+        if changes:
+            notes[name] = (f"This file is small: its smallest label, {label!r}, has {smallest} rows, so this page "
+                           f"uses {' and '.join(changes)} (each fold must hold every label). k-NN and SMOTE "
+                           "take at most as many neighbours as a training fold has rows.")
+    return parameters, notes
+
+
 def notebook_parameters(name: str, declared: set[str], data_path: Path, profile: str, seed: int,
-                        outputs_dir: Path) -> dict:
+                        outputs_dir: Path, adapted: dict[str, dict] | None = None,
+                        notes: dict[str, str] | None = None) -> dict:
     values = {
         "data_path": project_relative(data_path),
         "seed": seed,
         "model_dir": project_relative(outputs_dir / "model"),
         "results_dir": project_relative(outputs_dir / "results"),
         "manifest_path": project_relative(outputs_dir / "run_manifest.json"),
-        **PROFILES[profile].get(name, {}),
+        **(adapted or PROFILES[profile]).get(name, {}),
+        "small_file_note": (notes or {}).get(name, ""),
     }
     return {key: value for key, value in values.items() if key in declared}
 
@@ -153,6 +210,11 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
     if profile not in PROFILES:
         raise BookError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
     loaded = load_profiles(data_path)  # fail early, with the loader's clear error, on a bad file
+    from datajobs.train import class_counts, labelled_rows
+
+    adapted, notes = adapt_profile(class_counts(labelled_rows(loaded.frame)[0]), profile)
+    for name, note in notes.items():
+        log(f"  {name}: {note}")
     data_sha = loaded.report.sha256
     fingerprint = package_fingerprint()
     executed_dir = outputs_dir / "notebooks"
@@ -167,7 +229,7 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
         stamp = executed_dir / f"{name}.cache.json"
         unexecuted = materialise_notebook(source, outputs_dir / "sources" / f"{name}.ipynb")
         parameters = notebook_parameters(name, _declared_parameters(unexecuted), data_path, profile, seed,
-                                         outputs_dir)
+                                         outputs_dir, adapted, notes)
         key = _cache_key(source, parameters, data_sha, fingerprint, [keys[upstream] for upstream in spec["after"]])
         keys[name] = key
         cached = json.loads(stamp.read_text()) if stamp.is_file() and target.is_file() else {}
@@ -263,19 +325,73 @@ def check_executed_notebooks(outputs_dir: Path) -> None:
                     raise BookError(f"{path.name}, cell {index}: {output.get('ename')}: {output.get('evalue')}")
 
 
+@contextlib.contextmanager
+def keep_previous_on_failure(folders: list[Path], log=print):
+    """Back up ``folders`` (the outputs and the HTML); on any failure, put them back as they were.
+
+    The executed notebooks, the model and ``_build/html`` then always come from one complete
+    run. The failed run's folders are kept next to them with a ``.failed`` suffix for
+    inspection. A backup left by an interrupted run (killed before it could restore) is the last
+    complete state, and is restored first.
+    """
+    backups = {folder: folder.with_name(f".{folder.name}.previous") for folder in folders}
+    for folder, backup in backups.items():
+        if backup.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            backup.rename(folder)
+            log(f"  restored {project_relative(folder)} from an interrupted run")
+        if folder.is_dir():
+            shutil.copytree(folder, backup, symlinks=True)
+    try:
+        yield
+    except BaseException:
+        for folder, backup in backups.items():
+            failed = folder.with_name(f"{folder.name}.failed")
+            shutil.rmtree(failed, ignore_errors=True)
+            if folder.is_dir():
+                folder.rename(failed)
+            if backup.is_dir():
+                backup.rename(folder)
+        kept = " and ".join(project_relative(folder) for folder in folders if folder.is_dir())
+        log(f"  build failed: {kept or 'nothing'} left as before; the failed run is in "
+            + ", ".join(project_relative(folder.with_name(f"{folder.name}.failed")) for folder in folders))
+        raise
+    for backup in backups.values():
+        shutil.rmtree(backup, ignore_errors=True)
+
+
 def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SEED,
              outputs_dir: str | Path = config.OUTPUTS_DIR, build_parent: str | Path = config.PROJECT_ROOT,
              force: bool = False, log=print) -> Path:
-    """Execute the notebooks and build the book; returns the HTML folder."""
+    """Execute the notebooks and build the book; returns the HTML folder.
+
+    All or nothing: when a notebook, the build or a write fails, the previous outputs and book
+    are put back (see :func:`keep_previous_on_failure`).
+    """
     data_path = resolve_path(data_path)
     outputs_dir = resolve_path(outputs_dir)
     build_parent = resolve_path(build_parent)
+    html_dir = build_parent / "_build" / "html"
+    folders = [outputs_dir] + ([] if html_dir.is_relative_to(outputs_dir) else [html_dir])
     started = time.perf_counter()
-    log(f"book on {data_path} ({profile} profile)")
-    execute_notebooks(data_path, profile, seed, outputs_dir, force, log)
-    check_executed_notebooks(outputs_dir)
-    # The manifest already knows whether this data is the sample: no need to hash the file again.
-    synthetic = json.loads((outputs_dir / "run_manifest.json").read_text())["synthetic_sample"]
-    html = build_html(outputs_dir, build_parent, synthetic, log)
+    log(f"book on {project_relative(data_path)} ({profile} profile)")
+    # A bad file, or a label too small for the profile, stops here: nothing backed up or executed.
+    from datajobs.train import class_counts, labelled_rows
+
+    adapt_profile(class_counts(labelled_rows(load_profiles(data_path).frame)[0]), profile)
+    try:
+        with keep_previous_on_failure(folders, log):
+            execute_notebooks(data_path, profile, seed, outputs_dir, force, log)
+            check_executed_notebooks(outputs_dir)
+            # The manifest already knows whether this data is the sample: no need to hash the file again.
+            synthetic = json.loads((outputs_dir / "run_manifest.json").read_text())["synthetic_sample"]
+            html = build_html(outputs_dir, build_parent, synthetic, log)
+    except BookError as error:
+        # The executed copies named in the message now live in the .failed folder.
+        message = str(error).replace(str(outputs_dir) + os.sep, str(outputs_dir) + ".failed" + os.sep)
+        raise BookError(message) from None
+    except OSError as error:
+        raise BookError(f"cannot write {getattr(error, 'filename', None) or 'the outputs'}: "
+                        f"{error.strerror or error}") from None
     log(f"book built in {time.perf_counter() - started:.0f} s: {html / 'index.html'}")
     return html

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -59,12 +60,15 @@ def _load_model(reference: str):
 
 def _command_train(args: argparse.Namespace) -> int:
     from datajobs.data import load_profiles
+    from datajobs.evaluate import label_slug
     from datajobs.train import LabelError, fit_profile_model
 
     loaded = load_profiles(args.data, sheet=args.sheet)
     try:
-        model = fit_profile_model(loaded.frame, include_company=not args.no_company, seed=args.seed,
-                                  data_sha256=loaded.report.sha256, data_path=str(Path(args.data).resolve()))
+        params = {"iterations": args.iterations} if args.iterations else None
+        model = fit_profile_model(loaded.frame, params=params, include_company=not args.no_company, seed=args.seed,
+                                  data_sha256=loaded.report.sha256, data_path=str(Path(args.data).resolve()),
+                                  minority=args.minority)
     except LabelError as error:
         raise UsageError(f"{args.data}: {error}") from None
     model.save(args.out)
@@ -78,10 +82,12 @@ def _command_train(args: argparse.Namespace) -> int:
     metadata = model.metadata
     metrics = metadata["cv_metrics"]
     print(f"trained on {metadata['training_rows']} rows of {args.data} in {metadata['training_seconds']:.1f} s"
-          + (f" ({metadata['rows_without_label_excluded']} rows without a known label excluded)"
+          + (f" ({metadata['rows_without_label_excluded']} rows without a label left out)"
              if metadata["rows_without_label_excluded"] else ""))
+    minority = metadata["minority_class"]
+    print(f"classes: {', '.join(f'{label} ({count})' for label, count in metadata['class_counts'].items())}")
     print(f"out-of-fold macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}, "
-          f"Lead data scientist F1 {metrics['f1_lead_data_scientist']:.3f}")
+          f"{minority} F1 {metrics['f1_' + label_slug(minority)]:.3f} (minority class, weighted by the decision rule)")
     print(f"model written to {args.out}")
     if registry:
         print(f"registered {registry['registered_model']} version {registry['version']}"
@@ -121,15 +127,15 @@ def _command_predict(args: argparse.Namespace) -> int:
     from datajobs.predict import predict_file
 
     model = _load_model(args.model)
-    output = predict_file(model, args.input, args.output, sheet=args.sheet)
+    output = predict_file(model, args.input, args.output, sheet=args.sheet, raw=args.raw)
     flagged = int((output["warnings"] != "").sum())
     unscored = int((output["predicted_metier"] == "").sum())
-    target = args.output or "(not written: give -o)"
+    target = args.output or "stdout"
     print(f"scored {len(output) - unscored} of {len(output)} rows -> {target}; "
           f"{flagged} rows with warnings, {unscored} not scorable", file=sys.stderr)
     if args.output is None:
         columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")], "warnings"]
-        print(output[columns].to_csv(index=False), end="")
+        print(output[columns].round(4).to_csv(index=False), end="")
     return 0
 
 
@@ -141,10 +147,14 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     frame, excluded = labelled_rows(load_profiles(args.data, sheet=args.sheet).frame)
     if frame.empty:
-        raise UsageError(f"{args.data}: no row has a known Metier label to evaluate against")
-    scores = score_predictions(frame["profile"].astype(object), model.predict(frame))
+        raise UsageError(f"{args.data}: no row has a Metier label to evaluate against")
+    truth = frame["profile"].astype(object)
+    unknown = sorted(set(truth) - set(model.classes))
+    # A label the model never saw is scored too (it is always wrong): the score must not hide it.
+    scores = score_predictions(truth, model.predict(frame), (*model.classes, *unknown))
     print(json.dumps({
         "rows": len(frame), "rows_without_label_excluded": excluded,
+        "labels_unknown_to_the_model": {label: int((truth == label).sum()) for label in unknown},
         "accuracy": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
         "balanced_accuracy": round(scores["balanced_accuracy"], 4),
         "per_class_f1": {label: round(scores[f"f1_{label_slug(label)}"], 4) for label in model.classes},
@@ -233,13 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="model directory to write")
     train.add_argument("--seed", type=int, default=config.SEED, help="random seed")
     train.add_argument("--no-company", action="store_true", help="do not use the company as a feature")
+    train.add_argument("--iterations", type=int,
+                       help=f"CatBoost boosting iterations (default {config.CATBOOST_PARAMS['iterations']}; fewer for a quick check)")
+    train.add_argument("--minority", help="class the decision rule weights (default: the label with the fewest rows)")
     train.set_defaults(handler=_command_train)
 
     predict = commands.add_parser("predict", help="predict the profile of every row of a batch file")
     predict.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
     predict.add_argument("input", help="CSV or .xlsx file; Metier may be empty or absent")
     predict.add_argument("--sheet", help=SHEET_HELP)
-    predict.add_argument("-o", "--output", help="CSV to write (input's delimiter); stdout summary otherwise")
+    predict.add_argument("-o", "--output", help="file to write: every input column plus the prediction, in the input's "
+                         "delimiter, or an Excel workbook for a .xlsx name (default: no file; predicted_metier, "
+                         "probabilities and warnings are printed to stdout as comma-separated CSV)")
+    predict.add_argument("--raw", action="store_true", help="write cells starting with = + - @ as they came "
+                         "(by default they get a leading apostrophe so a spreadsheet does not run them)")
     predict.set_defaults(handler=_command_predict)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled file (JSON)")
@@ -285,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"datajobs {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`datajobs validate --json | head`): stop quietly, as `cat` does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
