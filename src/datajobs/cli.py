@@ -78,7 +78,8 @@ def _command_train(args: argparse.Namespace) -> int:
         tracker.log_params({"data_path": str(Path(args.data).resolve()), "data_sha256": loaded.report.sha256,
                             "seed": args.seed, "include_company": not args.no_company, **model.metadata["params"]})
         tracker.log_metrics({f"cv_{name}": value for name, value in model.metadata["cv_metrics"].items()})
-        registry = tracking.log_profile_model(tracker, model, Path(args.out))
+        registry = tracking.log_profile_model(tracker, model, Path(args.out),
+                                              promote="always" if args.promote else "never")
     metadata = model.metadata
     metrics = metadata["cv_metrics"]
     print(f"trained on {metadata['training_rows']} rows of {args.data} in {metadata['training_seconds']:.1f} s"
@@ -201,6 +202,21 @@ def _command_app(args: argparse.Namespace) -> int:
                            env={**os.environ, "DATAJOBS_MODEL_DIR": str(model_dir)})
 
 
+def _command_promote(args: argparse.Namespace) -> int:
+    from datajobs import tracking
+
+    if not tracking.tracking_enabled():
+        raise UsageError("tracking is off (DATAJOBS_TRACKING=off): there is no registry to promote in")
+    try:
+        outcome = tracking.promote_version(args.version)
+    except Exception as error:  # unknown version, store unreachable
+        raise UsageError(f"cannot promote version {args.version} of {tracking.REGISTERED_MODEL_NAME} "
+                         f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})") from None
+    print(f"{tracking.REGISTERED_MODEL_NAME} version {outcome['version']} is now champion "
+          f"(was {outcome['previous'] or 'none'}); out-of-fold macro-F1 {outcome['cv_macro_f1']}")
+    return 0
+
+
 def _command_mlflow_ui(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -245,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-company", action="store_true", help="do not use the company as a feature")
     train.add_argument("--iterations", type=int,
                        help=f"CatBoost boosting iterations (default {config.CATBOOST_PARAMS['iterations']}; fewer for a quick check)")
+    train.add_argument("--promote", action="store_true",
+                       help="make this model the registry's champion (default: register it only)")
     train.add_argument("--minority", help="class the decision rule weights (default: the label with the fewest rows)")
     train.set_defaults(handler=_command_train)
 
@@ -278,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--reference", required=True, help="the training data (CSV)")
     monitor.add_argument("--batch", required=True, help="the new batch (CSV, labelled or not)")
     monitor.set_defaults(handler=_command_monitor)
+
+    promote = commands.add_parser("promote", help="make a registered model version the champion")
+    promote.add_argument("version", type=int, help="registered version number (see `make mlflow-ui`)")
+    promote.set_defaults(handler=_command_promote)
 
     mlflow_ui = commands.add_parser("mlflow-ui", help="the MLflow UI of the tracking store on 127.0.0.1")
     mlflow_ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
