@@ -191,24 +191,58 @@ def _cache_key(source: Path, parameters: dict, data_sha: str, fingerprint: str, 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _execute(source: Path, target: Path, parameters: dict) -> None:
+def _execute(source: Path, target: Path, parameters: dict, progress: bool = False) -> None:
+    """Execute one notebook with papermill; ``progress`` draws cells done / total and elapsed time."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    bar = {"desc": f"  {target.stem}", "unit": "cell", "leave": False, "mininterval": 1.0,
+           "bar_format": "{desc}: {n_fmt}/{total_fmt} cells, {elapsed} elapsed"} if progress else False
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(config.PROJECT_ROOT),
-                                   kernel_name="python3", progress_bar=False, log_output=False)
+                                   kernel_name="python3", progress_bar=bar, log_output=False,
+                                   # The kernel's own log ("running over TCP without encryption" at each
+                                   # start) is noise here: it runs on this machine only.
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except PapermillExecutionError as error:
         raise BookError(f"notebook {source.name} failed in cell {error.exec_count or error.cell_index}: "
                         f"{error.ename}: {error.evalue} (executed copy with the traceback: {target})") from None
 
 
+# Seconds each notebook took on the shipped 3,000-row sample (2 shared cores), used to say up front
+# how long a run takes until this machine has timings of its own (kept in the cache stamps).
+TYPICAL_SECONDS: dict[str, dict[str, float]] = {
+    "quick": {"01_data_audit": 19, "02_preprocessing": 34, "03_model_comparison": 55,
+              "04_catboost_selection": 53, "05_predictor": 10, "06_monitoring": 12, "99_reproducibility": 7},
+    "full": {"01_data_audit": 19, "02_preprocessing": 34, "03_model_comparison": 55,
+             "04_catboost_selection": 53, "05_predictor": 10, "06_monitoring": 12, "99_reproducibility": 7},
+}
+TYPICAL_ROWS = 3000
+
+
+def expected_seconds(name: str, profile: str, rows: int, stamp: dict) -> float:
+    """A rough duration: this machine's last run of the notebook in this profile, else the typical
+    figure, scaled by the number of rows (training time grows about linearly with rows)."""
+    if stamp.get("profile") == profile and stamp.get("rows"):
+        return stamp["seconds"] * rows / stamp["rows"]
+    return TYPICAL_SECONDS[profile].get(name, 10) * rows / TYPICAL_ROWS
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config.SEED,
                       outputs_dir: Path = config.OUTPUTS_DIR, force: bool = False,
-                      log=print) -> list[NotebookRun]:
-    """Execute every notebook (or reuse its cached execution) and write the run manifest."""
+                      log=print, progress: bool | None = None) -> list[NotebookRun]:
+    """Execute every notebook (or reuse its cached execution) and write the run manifest.
+
+    Says up front roughly how long the notebooks to execute will take; ``progress`` (default:
+    when stderr is a terminal) shows each notebook's cells done / total and elapsed time.
+    """
     if profile not in PROFILES:
         raise BookError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    progress = sys.stderr.isatty() if progress is None else progress
     loaded = load_profiles(data_path)  # fail early, with the loader's clear error, on a bad file
     from datajobs.train import class_counts, labelled_rows
 
@@ -216,12 +250,13 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
     for name, note in notes.items():
         log(f"  {name}: {note}")
     data_sha = loaded.report.sha256
+    rows = len(loaded.frame)
     fingerprint = package_fingerprint()
     executed_dir = outputs_dir / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = outputs_dir / "run_manifest.json"
     keys: dict[str, str] = {}
-    runs: list[NotebookRun] = []
+    plan = []
     for spec in NOTEBOOKS:
         name = spec["name"]
         source = notebook_source(name)
@@ -233,20 +268,29 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
         key = _cache_key(source, parameters, data_sha, fingerprint, [keys[upstream] for upstream in spec["after"]])
         keys[name] = key
         cached = json.loads(stamp.read_text()) if stamp.is_file() and target.is_file() else {}
-        if not force and cached.get("key") == key:
+        reuse = not force and cached.get("key") == key
+        plan.append((name, unexecuted, target, stamp, parameters, key, cached, reuse,
+                     0.0 if reuse else expected_seconds(name, profile, rows, cached)))
+    to_run = [entry for entry in plan if not entry[7]]
+    if to_run:
+        log(f"  {len(to_run)} of {len(plan)} notebooks to execute ({profile} profile, {rows:,} rows): "
+            f"about {_duration(sum(entry[8] for entry in to_run))}, then about a minute for the HTML")
+    runs: list[NotebookRun] = []
+    for name, unexecuted, target, stamp, parameters, key, cached, reuse, expected in plan:
+        if reuse:
             runs.append(NotebookRun(name, parameters, key, False, cached["seconds"]))
             log(f"  {name}: unchanged, cached ({cached['seconds']:.0f} s when executed)")
             continue
         if name == "99_reproducibility":
             _write_manifest(manifest_path, data_path, data_sha, profile, seed, runs)
-        log(f"  {name}: executing ...")
+        log(f"  {name}: executing (about {_duration(expected)}) ...")
         started = time.perf_counter()
         stamp.unlink(missing_ok=True)
-        _execute(unexecuted, target, parameters)
+        _execute(unexecuted, target, parameters, progress)
         seconds = time.perf_counter() - started
-        stamp.write_text(json.dumps({"key": key, "seconds": seconds}))
+        stamp.write_text(json.dumps({"key": key, "seconds": seconds, "profile": profile, "rows": rows}))
         runs.append(NotebookRun(name, parameters, key, True, seconds))
-        log(f"  {name}: done in {seconds:.0f} s")
+        log(f"  {name}: done in {_duration(seconds)}")
     _write_manifest(manifest_path, data_path, data_sha, profile, seed, runs)
     return runs
 

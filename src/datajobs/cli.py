@@ -183,7 +183,11 @@ def voila_command(port: int) -> list[str]:
     voila = Path(sys.executable).with_name("voila")
     return [str(voila) if voila.exists() else "voila", str(APP_NOTEBOOK),
             f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1", "--theme=light",
-            "--VoilaConfiguration.file_allowlist=[]", "--show_tracebacks=False"]
+            # Serve no file beside the page (a pattern no path matches; "=[]" is deprecated syntax).
+            "--VoilaConfiguration.file_allowlist=^$", "--show_tracebacks=False",
+            # Quiet: Voilà's own lines ("not trusted" for a notebook made at start-up) are noise
+            # here, and the kernel talks over a local socket, not TCP (no transport warning).
+            "--Voila.log_level=ERROR", "--KernelManager.transport=ipc"]
 
 
 def _command_app(args: argparse.Namespace) -> int:
@@ -230,44 +234,75 @@ def _command_mlflow_ui(args: argparse.Namespace) -> int:
                             "--host", "127.0.0.1", "--port", str(args.port)])
 
 
-SHEET_HELP = "worksheet of an .xlsx file, by name or 1-based position (default: the first)"
+SHEET_HELP = "worksheet of an .xlsx file, by name or 1-based position (default: the first sheet)"
+MODEL_HELP = ("model directory, or a registry reference: models:/datajobs-profile-classifier@champion "
+              "(the champion) or models:/datajobs-profile-classifier/3 (version 3)")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default (paths relative to the project) and keeps the examples' layout."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        if isinstance(default, str) and default.startswith(str(config.PROJECT_ROOT)):
+            default = Path(default).relative_to(config.PROJECT_ROOT).as_posix() or "."
+        return f"{text} (default: {default})"
+
+
+def _command(commands, name: str, help: str, examples: list[str]) -> argparse.ArgumentParser:
+    epilog = "example" + ("s" if len(examples) > 1 else "") + ":\n" + "\n".join(f"  {line}" for line in examples)
+    return commands.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".", epilog=epilog,
+                               formatter_class=HelpFormatter)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="datajobs",
+        prog="datajobs", formatter_class=HelpFormatter,
         description="Classify data-job profiles; validate data, train, predict, build the book.",
+        epilog="Run `datajobs COMMAND --help` for a command's options, defaults and an example.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="load a profile file and report what was normalised")
+    validate = _command(commands, "validate", "load a profile file and report what was normalised",
+                        ["datajobs validate data/sample/profiles_sample.csv",
+                         "datajobs validate export.xlsx --sheet Feuil1 --json | head"])
     validate.add_argument("input", help="CSV file (';', ',' or tab separated, any Excel encoding) or .xlsx")
     validate.add_argument("--sheet", help=SHEET_HELP)
-    validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    validate.add_argument("--json", action="store_true", help="print the report as JSON (every warning)")
     validate.add_argument("--max-warnings", type=int, default=20, help="warnings shown in the text report")
     validate.set_defaults(handler=_command_validate)
 
-    synth = commands.add_parser("synth", help="write a synthetic sample drawn from the shipped frequency tables")
+    synth = _command(commands, "synth", "write a synthetic sample drawn from the shipped frequency tables",
+                     ["datajobs synth --rows 500 --seed 7 -o /tmp/synthetic.csv"])
     synth.add_argument("--rows", type=int, default=config.SYNTHETIC_SAMPLE_ROWS, help="rows to draw")
     synth.add_argument("--seed", type=int, default=config.SYNTHETIC_SAMPLE_SEED, help="random seed")
     synth.add_argument("-o", "--output", required=True, help="CSV file to write")
     synth.set_defaults(handler=_command_synth)
 
-    train = commands.add_parser("train", help="train the CatBoost model on every labelled row of a file")
+    train = _command(commands, "train", "train the CatBoost model on every labelled row of a file",
+                     ["datajobs train --data my_profiles.csv --out models/mine",
+                      "datajobs train --data export.xlsx --out models/mine --promote"])
     train.add_argument("--data", required=True, help="labelled CSV or .xlsx file")
     train.add_argument("--sheet", help=SHEET_HELP)
     train.add_argument("--out", required=True, help="model directory to write")
     train.add_argument("--seed", type=int, default=config.SEED, help="random seed")
     train.add_argument("--no-company", action="store_true", help="do not use the company as a feature")
     train.add_argument("--iterations", type=int,
-                       help=f"CatBoost boosting iterations (default {config.CATBOOST_PARAMS['iterations']}; fewer for a quick check)")
+                       help=f"CatBoost boosting iterations (default: {config.CATBOOST_PARAMS['iterations']}; "
+                       "fewer for a quick check)")
     train.add_argument("--promote", action="store_true",
                        help="make this model the registry's champion (default: register it only)")
     train.add_argument("--minority", help="class the decision rule weights (default: the label with the fewest rows)")
     train.set_defaults(handler=_command_train)
 
-    predict = commands.add_parser("predict", help="predict the profile of every row of a batch file")
-    predict.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
+    predict = _command(commands, "predict", "predict the profile of every row of a batch file",
+                       ["datajobs predict batch.csv -o batch_scored.csv",
+                        "datajobs predict --model models:/datajobs-profile-classifier@champion batch.xlsx "
+                        "-o scored.xlsx"])
+    predict.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help=MODEL_HELP)
     predict.add_argument("input", help="CSV or .xlsx file; Metier may be empty or absent")
     predict.add_argument("--sheet", help=SHEET_HELP)
     predict.add_argument("-o", "--output", help="file to write: every input column plus the prediction, in the input's "
@@ -277,35 +312,44 @@ def build_parser() -> argparse.ArgumentParser:
                          "(by default they get a leading apostrophe so a spreadsheet does not run them)")
     predict.set_defaults(handler=_command_predict)
 
-    evaluate = commands.add_parser("evaluate", help="score a model on a labelled file (JSON)")
-    evaluate.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
+    evaluate = _command(commands, "evaluate", "score a model on a labelled file (JSON)",
+                        ["datajobs evaluate --data labelled_batch.csv",
+                         "datajobs evaluate --model models:/datajobs-profile-classifier/2 --data labelled_batch.csv"])
+    evaluate.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help=MODEL_HELP)
     evaluate.add_argument("--data", required=True, help="labelled CSV or .xlsx file")
     evaluate.add_argument("--sheet", help=SHEET_HELP)
     evaluate.set_defaults(handler=_command_evaluate)
-    book = commands.add_parser("book", help="execute the notebooks on a data file and build the Jupyter Book")
-    book.add_argument("--data", default=str(config.SAMPLE_DATA_PATH), help="labelled CSV file (default: the sample)")
-    book.add_argument("--profile", choices=("full", "quick"), default="full", help="full or quick (fewer folds)")
+
+    book = _command(commands, "book", "execute the notebooks on a data file and build the Jupyter Book",
+                    ["datajobs book --data my_profiles.csv --profile quick"])
+    book.add_argument("--data", default=str(config.SAMPLE_DATA_PATH), help="labelled CSV or .xlsx file (first sheet)")
+    book.add_argument("--profile", choices=("full", "quick"), default="full",
+                      help="full, or quick (fewer folds and candidates, for a first look)")
     book.add_argument("--seed", type=int, default=config.SEED, help="random seed of every notebook")
     book.add_argument("--outputs", default=str(config.OUTPUTS_DIR), help="executed notebooks, model, results")
     book.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the HTML goes to BUILD_PARENT/_build/html")
     book.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     book.set_defaults(handler=_command_book)
 
-    monitor = commands.add_parser("monitor", help="drift and quality checks of a new batch against the training data")
-    monitor.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory or models:/ URI")
-    monitor.add_argument("--reference", required=True, help="the training data (CSV)")
-    monitor.add_argument("--batch", required=True, help="the new batch (CSV, labelled or not)")
+    monitor = _command(commands, "monitor", "drift and quality checks of a new batch against the training data",
+                       ["datajobs monitor --reference data/sample/profiles_sample.csv --batch new_batch.csv"])
+    monitor.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help=MODEL_HELP)
+    monitor.add_argument("--reference", required=True, help="the training data (CSV or .xlsx)")
+    monitor.add_argument("--batch", required=True, help="the new batch (CSV or .xlsx, labelled or not)")
     monitor.set_defaults(handler=_command_monitor)
 
-    promote = commands.add_parser("promote", help="make a registered model version the champion")
+    promote = _command(commands, "promote", "make a registered model version the champion",
+                       ["datajobs promote 3"])
     promote.add_argument("version", type=int, help="registered version number (see `make mlflow-ui`)")
     promote.set_defaults(handler=_command_promote)
 
-    mlflow_ui = commands.add_parser("mlflow-ui", help="the MLflow UI of the tracking store on 127.0.0.1")
+    mlflow_ui = _command(commands, "mlflow-ui", "the MLflow UI of the tracking store on 127.0.0.1",
+                         ["datajobs mlflow-ui --port 5001"])
     mlflow_ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
     mlflow_ui.set_defaults(handler=_command_mlflow_ui)
 
-    app = commands.add_parser("app", help="serve the live predictor with Voilà on 127.0.0.1")
+    app = _command(commands, "app", "serve the live predictor with Voilà on 127.0.0.1",
+                   ["datajobs app --port 8870"])
     app.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1")
     app.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR),
                      help="model directory (trained on the sample if it holds none)")
