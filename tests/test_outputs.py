@@ -177,3 +177,13 @@ def test_neutralise_reports_changed_columns():
     frame = pd.DataFrame({"a": ["=1", "x"], "b": ["ok", "@y"], "n": [1.0, -2.0]})
     safe, changed = neutralise_formulas(frame)
     assert list(safe["a"]) == ["'=1", "x"] and list(safe["b"]) == ["ok", "'@y"] and changed == [["a"], ["b"]]
+
+
+def test_predict_on_a_cp1252_export_writes_utf8_that_excel_reads(model_dir, tmp_path):
+    source = tmp_path / "export.csv"
+    source.write_bytes("Entreprise;Technologies;Diplome;Experience;Ville\r\nSociété Générale;Python;Master;2;Paris\r\n"
+                       .encode("cp1252"))
+    target = tmp_path / "scored.csv"
+    assert main(["predict", "--model", str(model_dir), str(source), "-o", str(target)]) == 0
+    content = target.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf") and "Société Générale".encode() in content

@@ -270,6 +270,18 @@ def _binary_kind(content: bytes) -> str | None:
     return None
 
 
+def _is_workbook(content: bytes) -> bool:
+    """A ZIP holding ``xl/workbook.xml`` (an .xlsx or .xlsm, whatever the file's name)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return any(name.startswith("xl/workbook") for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        # A damaged archive: still a workbook if its first entries say so.
+        return b"xl/" in content[:65536]
+
+
 def _utf16_without_bom(content: bytes) -> str | None:
     """UTF-16 without a byte-order mark: every other byte is NUL in Latin text."""
     sample = content[:4000]
@@ -373,7 +385,7 @@ def _read_source(path: Path, sheet: str | None = None) -> _Source:
         raise DataFileError(path, f"cannot be read ({error.strerror})") from None
     if not content.strip():
         raise DataFileError(path, "file is empty")
-    if content.startswith(b"PK\x03\x04") and b"xl/" in content[:65536]:
+    if content.startswith(b"PK\x03\x04") and _is_workbook(content):
         return _read_workbook(path, content, sheet)
     if sheet is not None:
         raise DataFileError(path, f"--sheet {sheet!r} given, but this is a text file, not an Excel workbook")

@@ -251,8 +251,8 @@ def predict_file(model: ProfileModel, input_path: str | Path, output_path: str |
 
     With ``output_path``, the table is written atomically (a failed write leaves any previous file
     intact): an ``.xlsx`` name gives an Excel workbook, any other name a CSV with the input's
-    delimiter (UTF-8, with a byte-order mark when the input came from Excel in another encoding,
-    so that Excel reads the accents). Cells a spreadsheet would execute as a formula are
+    delimiter (UTF-8, with a byte-order mark unless the input was plain UTF-8, so that Excel reads
+    the accents). Cells a spreadsheet would execute as a formula are
     neutralised with a leading apostrophe and the row gets a warning, unless ``raw``.
     """
     from datajobs.outputs import neutralise_formulas, write_table
@@ -274,8 +274,9 @@ def predict_file(model: ProfileModel, input_path: str | Path, output_path: str |
         probability = probability_columns(model.classes)
         written = output.copy()
         written[probability] = written[probability].round(4)
-        encoding = loaded.report.encoding
-        bom = encoding.startswith("UTF-8 with BOM") or not encoding.startswith(("UTF-8", "Excel"))
+        # Anything but plain UTF-8 came from Excel (a BOM, cp1252, UTF-16, a workbook): a BOM lets
+        # Excel read the accents of the UTF-8 output.
+        bom = loaded.report.encoding != "UTF-8"
         write_table(written, output_path, delimiter=loaded.delimiter, encoding="utf-8-sig" if bom else "utf-8")
     return output
 
