@@ -191,7 +191,8 @@ class NormalisationReport:
             f"sha256:      {self.sha256}",
             f"format:      {self.encoding}"
             + (f", delimiter {self.delimiter!r}, {self.line_endings} line ends" if self.delimiter else ""),
-            f"rows:        {self.rows_read} read from {self.physical_lines} lines, {self.rows_out} out, "
+            f"rows:        {self.rows_read} read from {self.physical_lines} "
+            f"{'lines' if self.delimiter else 'sheet rows'}, {self.rows_out} out, "
             f"{self.rows_lost} lost"
             + (f" ({self.blank_lines_skipped} blank lines skipped)" if self.blank_lines_skipped else ""),
             "columns:     " + ", ".join(f"{raw} -> {name}" for raw, name in self.columns_found.items()),
