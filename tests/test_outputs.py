@@ -164,7 +164,8 @@ def test_failed_book_leaves_the_previous_outputs_and_html(tmp_path, sample_path,
     assert (outputs / "model" / "model.cbm").read_text() == "previous model"
     assert (build_parent / "_build" / "html" / "index.html").read_text() == "previous book"
     assert (tmp_path / "outputs.failed" / "model" / "model.cbm").read_text() == "half-trained model"
-    assert not list(tmp_path.glob(".*.previous")) and not list((build_parent / "_build").glob(".*.previous"))
+    assert (build_parent / "_build.failed" / "html" / "index.html").read_text() == "half-built book"
+    assert not list(tmp_path.glob(".*.previous")) and not list(build_parent.glob(".*.previous"))
 
 
 def test_validate_json_into_head_ends_quietly(sample_path):

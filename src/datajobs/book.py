@@ -415,8 +415,10 @@ def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SE
     data_path = resolve_path(data_path)
     outputs_dir = resolve_path(outputs_dir)
     build_parent = resolve_path(build_parent)
-    html_dir = build_parent / "_build" / "html"
-    folders = [outputs_dir] + ([] if html_dir.is_relative_to(outputs_dir) else [html_dir])
+    # All of _build (HTML, Sphinx's environment, executed copies), so a restored book and Sphinx's
+    # record of what it built stay in step.
+    build_dir = build_parent / "_build"
+    folders = [outputs_dir] + ([] if build_dir.is_relative_to(outputs_dir) else [build_dir])
     started = time.perf_counter()
     log(f"book on {project_relative(data_path)} ({profile} profile)")
     # A bad file, or a label too small for the profile, stops here: nothing backed up or executed.
