@@ -25,6 +25,7 @@ from pathlib import Path
 
 from datajobs import __version__, config
 from datajobs.data import file_sha256, load_profiles
+from datajobs.models import KNN_NEIGHBOURS, SMOTE_NEIGHBOURS
 
 # Executed in this order; "after" names the notebooks whose outputs a notebook reads.
 NOTEBOOKS: tuple[dict, ...] = (
@@ -163,10 +164,20 @@ def adapt_profile(counts: dict[str, int], profile: str) -> tuple[dict[str, dict]
         if "n_splits" in values and smallest < values["n_splits"]:
             changes.append(f"{smallest} folds instead of {values['n_splits']}")
             values["n_splits"] = smallest
+        if name == "03_model_comparison":
+            # Rows of the smallest label, and of all labels, in a training fold of this page.
+            folds = values["n_splits"]
+            used = round(smallest * values.get("sample_frac", 1.0))
+            minority_rows = used - math.ceil(used / folds)
+            fold_rows = int(sum(counts.values()) * values.get("sample_frac", 1.0) * (folds - 1) / folds)
+            if minority_rows - 1 < SMOTE_NEIGHBOURS:
+                changes.append(f"SMOTE with {max(1, minority_rows - 1)} neighbours instead of {SMOTE_NEIGHBOURS}")
+            if fold_rows < KNN_NEIGHBOURS:
+                changes.append(f"k-NN with {fold_rows} neighbours instead of {KNN_NEIGHBOURS}")
         if changes:
             notes[name] = (f"This file is small: its smallest label, {label!r}, has {smallest} rows, so this page "
-                           f"uses {' and '.join(changes)} (each fold must hold every label). k-NN and SMOTE "
-                           "take at most as many neighbours as a training fold has rows.")
+                           f"uses {' and '.join(changes)}: each training fold must hold every label, and "
+                           "enough rows for the neighbours.")
     return parameters, notes
 
 

@@ -113,6 +113,10 @@ class CatBoostProfileClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+SMOTE_NEIGHBOURS = 5
+KNN_NEIGHBOURS = 15
+
+
 class AdaptiveSMOTE(SMOTE):
     """SMOTE whose ``k_neighbors`` shrinks to what the smallest class of the training fold allows.
 
@@ -144,7 +148,7 @@ def _sampler(strategy: str, seed: int):
     if strategy == "random_under":
         return RandomUnderSampler(random_state=seed)
     if strategy == "smote":
-        return AdaptiveSMOTE(random_state=seed, k_neighbors=5)
+        return AdaptiveSMOTE(random_state=seed, k_neighbors=SMOTE_NEIGHBOURS)
     return None
 
 
@@ -152,7 +156,7 @@ def _classifier(model: str, balanced: bool, seed: int, fast: bool):
     weight = "balanced" if balanced else None
     factories = {
         "dummy": lambda: DummyClassifier(strategy="stratified", random_state=seed),
-        "knn": lambda: AdaptiveKNeighborsClassifier(n_neighbors=15, weights="distance"),
+        "knn": lambda: AdaptiveKNeighborsClassifier(n_neighbors=KNN_NEIGHBOURS, weights="distance"),
         "decision_tree": lambda: DecisionTreeClassifier(max_depth=12, min_samples_leaf=3,
                                                         class_weight=weight, random_state=seed),
         "random_forest": lambda: RandomForestClassifier(n_estimators=100 if fast else 200,
