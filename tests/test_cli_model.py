@@ -96,4 +96,4 @@ def test_train_without_labels_is_a_clear_error(write_csv, tmp_path):
 def test_evaluate_needs_labels(model_dir, write_csv):
     path = write_csv("Technologies;Diplome;Experience;Ville\nPython;Master;1;Paris\n")
     result = run("evaluate", "--model", str(model_dir), "--data", str(path))
-    assert result.returncode == 2 and "no row has a known Metier" in result.stderr
+    assert result.returncode == 2 and "no row has a Metier label" in result.stderr
