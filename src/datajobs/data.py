@@ -1,9 +1,10 @@
 """Load, validate and normalise profile files as they are delivered.
 
-One entry point, :func:`load_profiles`, turns a raw CSV (the reference file or a user's own) into a
-canonical, typed DataFrame plus a :class:`NormalisationReport` that counts every step. Unusable
-files raise :class:`DataFileError` naming the file, row and column; odd values inside a usable file
-are kept and flagged per row, never dropped.
+One entry point, :func:`load_profiles`, turns a raw CSV or Excel workbook (the reference file or a
+user's own export) into a canonical, typed DataFrame plus a :class:`NormalisationReport` that counts
+every step. Unusable files raise :class:`DataFileError` naming the file, line and column (or what
+the file is and how to save it); odd values inside a usable file are kept and flagged per row,
+never dropped. Lines are numbered as an editor or Excel shows them: the header is line 1.
 """
 
 from __future__ import annotations
@@ -862,7 +863,7 @@ def check_frame(frame: pd.DataFrame, path: str | Path = "<frame>") -> None:
     Raises
     ------
     DataFileError
-        Naming the first offending row and column.
+        Naming the first offending line and column.
     """
     for column in SCHEMA:
         if column.name not in frame.columns:
