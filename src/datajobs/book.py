@@ -220,13 +220,14 @@ def _execute(source: Path, target: Path, parameters: dict, progress: bool = Fals
                         f"{error.ename}: {error.evalue} (executed copy with the traceback: {target})") from None
 
 
-# Seconds each notebook took on the shipped 3,000-row sample (2 shared cores), used to say up front
-# how long a run takes until this machine has timings of its own (kept in the cache stamps).
+# Seconds each notebook took on the shipped 3,000-row sample on the 2-core development machine
+# (shared with other jobs; the run manifests of `make book`), used to say up front how long a run
+# takes until this machine has timings of its own (kept in the cache stamps).
 TYPICAL_SECONDS: dict[str, dict[str, float]] = {
     "quick": {"01_data_audit": 19, "02_preprocessing": 34, "03_model_comparison": 55,
               "04_catboost_selection": 53, "05_predictor": 10, "06_monitoring": 12, "99_reproducibility": 7},
-    "full": {"01_data_audit": 19, "02_preprocessing": 34, "03_model_comparison": 55,
-             "04_catboost_selection": 53, "05_predictor": 10, "06_monitoring": 12, "99_reproducibility": 7},
+    "full": {"01_data_audit": 35, "02_preprocessing": 95, "03_model_comparison": 455,
+             "04_catboost_selection": 454, "05_predictor": 10, "06_monitoring": 19, "99_reproducibility": 13},
 }
 TYPICAL_ROWS = 3000
 
