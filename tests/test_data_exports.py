@@ -168,3 +168,20 @@ def test_errors_and_warnings_use_editor_lines(tmp_path, capsys):
     bad_header.write_text("\n\nEntreprise;Metier;Diplome;Experience;Ville\nA;B;C;1;D\n")
     with pytest.raises(DataFileError, match=r"line 3, column 'Technologies'"):
         load_profiles(bad_header)
+
+
+@pytest.mark.real_data
+def test_real_file_as_excel_would_export_it(real_path, tmp_path):
+    # The same profiles, saved as French Excel would: cp1252 with ';', UTF-16 text with tabs, .xlsx.
+    raw = pd.read_csv(real_path, sep=";", dtype=str, keep_default_na=False)
+    reference = load_profiles(real_path).frame
+    cp1252 = tmp_path / "real_cp1252.csv"
+    raw.to_csv(cp1252, sep=";", index=False, encoding="cp1252", lineterminator="\r\n", errors="strict")
+    utf16 = tmp_path / "real_utf16.txt"
+    utf16.write_bytes(raw.to_csv(sep="\t", index=False, lineterminator="\r\n").encode("utf-16"))
+    workbook = tmp_path / "real.xlsx"
+    raw.to_excel(workbook, index=False, engine="openpyxl")
+    for path in (cp1252, utf16, workbook):
+        loaded = load_profiles(path)
+        assert loaded.report.rows_lost == 0, path
+        _same_profiles(loaded.frame, reference)
