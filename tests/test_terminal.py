@@ -74,7 +74,13 @@ def test_notebook_progress_and_no_kernel_transport_warning(tmp_path, capfd):
 
 
 def test_expected_duration_scales_with_rows_and_prefers_this_machine():
-    assert expected_seconds("02_preprocessing", "quick", 6000, {}) == pytest.approx(
-        2 * expected_seconds("02_preprocessing", "quick", 3000, {}))
+    from datajobs.book import TYPICAL_SECONDS
+
+    startup = min(TYPICAL_SECONDS["quick"].values())
+    typical = TYPICAL_SECONDS["quick"]["02_preprocessing"]
+    assert expected_seconds("02_preprocessing", "quick", 3000, {}) == pytest.approx(typical)
+    assert expected_seconds("02_preprocessing", "quick", 6000, {}) == pytest.approx(2 * typical - startup)
+    assert expected_seconds("02_preprocessing", "quick", 30, {}) >= startup  # a tiny file still starts a kernel
+    startup = min(TYPICAL_SECONDS["full"].values())
     measured = {"profile": "full", "rows": 1000, "seconds": 50.0}
-    assert expected_seconds("02_preprocessing", "full", 2000, measured) == pytest.approx(100.0)
+    assert expected_seconds("02_preprocessing", "full", 2000, measured) == pytest.approx(startup + 2 * (50 - startup))

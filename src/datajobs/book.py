@@ -234,10 +234,14 @@ TYPICAL_ROWS = 3000
 
 def expected_seconds(name: str, profile: str, rows: int, stamp: dict) -> float:
     """A rough duration: this machine's last run of the notebook in this profile, else the typical
-    figure, scaled by the number of rows (training time grows about linearly with rows)."""
+    figure. Each notebook pays a fixed start-up (kernel, imports: the quickest notebook's time);
+    the rest grows about linearly with the rows."""
+    startup = min(TYPICAL_SECONDS[profile].values())
     if stamp.get("profile") == profile and stamp.get("rows"):
-        return stamp["seconds"] * rows / stamp["rows"]
-    return TYPICAL_SECONDS[profile].get(name, 10) * rows / TYPICAL_ROWS
+        measured, measured_rows = stamp["seconds"], stamp["rows"]
+    else:
+        measured, measured_rows = TYPICAL_SECONDS[profile].get(name, startup), TYPICAL_ROWS
+    return startup + max(measured - startup, 0.0) * rows / measured_rows
 
 
 def _duration(seconds: float) -> str:
