@@ -116,6 +116,14 @@ def test_unreadable_files_say_what_they_are_and_what_to_do(content, says, tmp_pa
     assert "save it as" in error or "decompress" in error or "extract" in error or "export" in error
 
 
+def test_a_file_mixing_utf8_and_cp1252_is_named_not_garbled(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(f"{HEADER}\n".encode() + "Société;Data scientist;Python;Master;1;Paris\n".encode()
+                     + "Crédit;Data engineer;Spark;Master;2;Lyon\n".encode("cp1252"))
+    with pytest.raises(DataFileError, match=r"line 3: mixes UTF-8 \(e.g. line 2\) with another encoding"):
+        load_profiles(path)
+
+
 def test_utf16_without_bom_is_read(tmp_path):
     path = tmp_path / "nobom.txt"
     path.write_bytes(f"{HEADER}\nA;Data scientist;Python;Master;1;Paris\n".replace(";", "\t").encode("utf-16-le"))

@@ -364,8 +364,15 @@ def _decode(path: Path, content: bytes) -> tuple[str, str]:
         raise DataFileError(path, f"binary content, neither text nor an Excel workbook; {SAVE_AS_HINT}")
     try:
         return content.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        bad_line = content[: error.start].count(b"\n") + 1
+    # Two-byte UTF-8 letters (é = C3 A9) beside a byte that is not UTF-8: two files pasted together.
+    # Any single decoding would garble one half ("Ã©"), so say so rather than guess.
+    utf8_letter = re.search(rb"[\xc2-\xdf][\x80-\xbf]", content)
+    if utf8_letter is not None:
+        good_line = content[: utf8_letter.start()].count(b"\n") + 1
+        raise DataFileError(path, f"mixes UTF-8 (e.g. line {good_line}) with another encoding (e.g. line "
+                            f"{bad_line}); {SAVE_AS_HINT}", line=bad_line)
     from charset_normalizer import from_bytes
 
     # A French export is cp1252 far more often than anything the unrestricted detector might
