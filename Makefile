@@ -10,7 +10,7 @@ MLFLOW_PORT ?= 5000
 VENDOR := book/_static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book test lint app mlflow-ui sample clean
+.PHONY: help setup book test lint app mlflow-ui sample clean student lab
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,13 @@ mlflow-ui: setup ## MLflow UI of the local tracking store on 127.0.0.1:$(MLFLOW_
 
 sample: setup ## regenerate data/sample/profiles_sample.csv from the shipped frequency tables
 	$(BIN)/datajobs synth --rows 3000 --seed 2024 -o data/sample/profiles_sample.csv
+
+student: setup ## notebooks without solutions or outputs + sample data + README in _build/student/ and a zip
+	$(BIN)/datajobs student --out _build/student
+
+lab: student ## JupyterLab (installed on first use) on the student edition, on 127.0.0.1
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[teach]"
+	cd _build/student && $(CURDIR)/$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf _build outputs mlruns

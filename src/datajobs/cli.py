@@ -1,4 +1,4 @@
-"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, app, monitor.
+"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, app, monitor, student.
 
 Every sub-command turns a :class:`~datajobs.data.DataFileError` (or any other expected failure)
 into one line on stderr and exit status 2: users see what is wrong with their file, not a
@@ -191,6 +191,18 @@ def _command_app(args: argparse.Namespace) -> int:
                            env={**os.environ, "DATAJOBS_MODEL_DIR": str(model_dir)})
 
 
+def _command_student(args: argparse.Namespace) -> int:
+    from datajobs.student import ZIP_NAME, ExerciseStructureError, write_student_edition
+
+    try:
+        folder = write_student_edition(args.out, make_zip=not args.no_zip)
+    except ExerciseStructureError as error:
+        raise UsageError(str(error)) from None
+    print(f"student edition (no solutions, no outputs) in {folder}"
+          + ("" if args.no_zip else f" and {folder.parent / ZIP_NAME}"))
+    return 0
+
+
 def _command_mlflow_ui(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -254,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--reference", required=True, help="the training data (CSV)")
     monitor.add_argument("--batch", required=True, help="the new batch (CSV, labelled or not)")
     monitor.set_defaults(handler=_command_monitor)
+
+    student = commands.add_parser("student", help="write the notebooks without solutions or outputs, with the sample data")
+    student.add_argument("--out", default=str(config.PROJECT_ROOT / "_build" / "student"), help="folder to write")
+    student.add_argument("--no-zip", action="store_true", help="do not write the zip beside the folder")
+    student.set_defaults(handler=_command_student)
 
     mlflow_ui = commands.add_parser("mlflow-ui", help="the MLflow UI of the tracking store on 127.0.0.1")
     mlflow_ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
