@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 DATA ?= data/sample/profiles_sample.csv
 PROFILE ?= full
 PORT ?= 8866
+# Public repository of the project: when set, the book shows Binder launch buttons (see book/teaching.md).
+REPOSITORY_URL ?=
 MLFLOW_PORT ?= 5000
 VENDOR := book/_static/vendor
 
@@ -34,7 +36,7 @@ $(VENDOR)/embed-amd.js: package.json package-lock.json
 	touch $@
 
 book: setup ## execute the notebooks on DATA with papermill and build _build/html
-	$(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
+	DATAJOBS_REPOSITORY_URL="$(REPOSITORY_URL)" $(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
 
 test: setup ## lint, unit tests, notebooks (quick profile), book build, browser tests
 	$(BIN)/ruff check src tests benchmarks scripts

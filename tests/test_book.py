@@ -214,3 +214,15 @@ def test_exercise_cells_finish_within_a_minute_in_the_quick_profile(sample_book)
         durations = exercise_durations(nbformat.read(outputs / "notebooks" / f"{name}.ipynb", as_version=4), name)
         print(durations.round(1).to_string(index=False))
         assert (durations["seconds"] <= 60).all(), f"{name}: an exercise takes more than a minute\n{durations}"
+
+
+def test_launch_buttons_appear_only_with_a_repository_url(sample_book, monkeypatch):
+    from datajobs.book import build_html
+
+    outputs, html = sample_book
+    page = "outputs/test-sample/notebooks/02_preprocessing.html"
+    assert "mybinder.org/v2" not in (html / page).read_text()
+    monkeypatch.setenv("DATAJOBS_REPOSITORY_URL", "https://github.com/example-org/datajobs")
+    launched = build_html(outputs, outputs / "with-launch-buttons", synthetic=True, log=lambda _: None)
+    assert ("https://mybinder.org/v2/gh/example-org/datajobs/main?urlpath=lab/tree/"
+            "outputs/test-sample/notebooks/02_preprocessing.ipynb") in (launched / page).read_text()
