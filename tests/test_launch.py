@@ -33,4 +33,4 @@ def test_binder_builds_the_pinned_environment_and_the_notebooks_the_buttons_open
     # which postBuild writes.
     toc = (config.PROJECT_ROOT / "_toc.yml").read_text()
     for spec in NOTEBOOKS:
-        assert f"file: outputs/notebooks/{spec['name']}\n" in toc
+        assert f"outputs/notebooks/{spec['name']}\n" in toc

@@ -258,6 +258,15 @@ def impute_experience_by_class_leaky(frame: pd.DataFrame, label_column: str = "p
     return leaked
 
 
+def feature_source(feature: str) -> str:
+    """The CV field a column of :func:`catboost_frame` comes from (``tech_Python`` → ``technologies``)."""
+    if feature.startswith("tech_") or feature == "n_technologies":
+        return "technologies"
+    if feature.startswith("experience_"):
+        return "experience"
+    return {"diploma_rank": "diploma"}.get(feature, feature)
+
+
 def encode_by_majority_profile_leaky(frame: pd.DataFrame, column: str = "company",
                                      label_column: str = "profile") -> pd.DataFrame:
     """**Leaky on purpose.** Replace each value of ``column`` by the most frequent profile among
