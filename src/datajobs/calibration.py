@@ -15,9 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
-from sklearn.metrics import f1_score
 
 EPSILON = 1e-9
 LEAD_WEIGHT_GRID = tuple(np.round(np.arange(0.6, 2.51, 0.05), 2))
@@ -41,6 +39,9 @@ class VectorScaling:
 
 def fit_vector_scaling(probabilities: np.ndarray, y_index: np.ndarray) -> VectorScaling:
     """Fit the scale and biases on out-of-fold probabilities and true class indices."""
+    # Imported here: scoring only transforms, and must not pay for importing the optimiser.
+    from scipy.optimize import minimize
+
     logits = np.log(np.clip(probabilities, EPSILON, 1.0))
     n_classes = probabilities.shape[1]
 
@@ -83,6 +84,8 @@ def choose_class_weight(probabilities: np.ndarray, y_index: np.ndarray, classes:
     Ties go to the weight closest to 1 (the plain arg-max), the least tuned choice.
     Returns the rule and the macro-F1 of every weight tried.
     """
+    from sklearn.metrics import f1_score  # here, not at the top: scoring must not import scikit-learn
+
     curve = {}
     for weight in grid:
         rule = DecisionRule(classes, weighted_class, float(weight))

@@ -118,18 +118,14 @@ def _command_monitor(args: argparse.Namespace) -> int:
 
 
 def _command_predict(args: argparse.Namespace) -> int:
-    from datajobs.predict import predict_file
+    from datajobs.predict import score_file
 
     model = _load_model(args.model)
-    output = predict_file(model, args.input, args.output)
-    flagged = int((output["warnings"] != "").sum())
-    unscored = int((output["predicted_metier"] == "").sum())
+    # Read, scored and written chunk by chunk: memory stays flat however large the file.
+    summary = score_file(model, args.input, args.output)
     target = args.output or "(not written: give -o)"
-    print(f"scored {len(output) - unscored} of {len(output)} rows -> {target}; "
-          f"{flagged} rows with warnings, {unscored} not scorable", file=sys.stderr)
-    if args.output is None:
-        columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")], "warnings"]
-        print(output[columns].to_csv(index=False), end="")
+    print(f"scored {summary.rows - summary.unscored} of {summary.rows} rows -> {target}; "
+          f"{summary.flagged} rows with warnings, {summary.unscored} not scorable", file=sys.stderr)
     return 0
 
 

@@ -24,15 +24,10 @@ from sklearn.metrics import (
 from sklearn.model_selection import RepeatedStratifiedKFold
 from tqdm.auto import tqdm
 
-from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, PROFILE_LABELS, SEED
+from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, PROFILE_LABELS, SEED, label_slug  # noqa: F401
 from datajobs.models import candidate_grid, make_model
 
 METRICS = ("macro_f1", "balanced_accuracy", "accuracy")
-
-
-def label_slug(label: str) -> str:
-    """``Lead data scientist`` → ``lead_data_scientist`` (for column names)."""
-    return label.lower().replace(" ", "_")
 
 
 def score_predictions(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS) -> dict[str, float]:
