@@ -120,13 +120,33 @@ def _command_monitor(args: argparse.Namespace) -> int:
 def _command_predict(args: argparse.Namespace) -> int:
     from datajobs.predict import score_file
 
-    model = _load_model(args.model)
-    # Read, scored and written chunk by chunk: memory stays flat however large the file.
-    summary = score_file(model, args.input, args.output)
+    if args.dask:
+        summary = _predict_on_dask(args)
+    else:
+        model = _load_model(args.model)
+        # Read, scored and written chunk by chunk: memory stays flat however large the file.
+        summary = score_file(model, args.input, args.output)
     target = args.output or "(not written: give -o)"
     print(f"scored {summary.rows - summary.unscored} of {summary.rows} rows -> {target}; "
           f"{summary.flagged} rows with warnings, {summary.unscored} not scorable", file=sys.stderr)
     return 0
+
+
+def _predict_on_dask(args: argparse.Namespace):
+    from datajobs.scale import ScaleError, expand_inputs, score_files_on_dask
+
+    if args.model.startswith("models:/"):
+        raise UsageError("--dask takes a model directory (export a registry model with `datajobs` first)")
+    try:
+        inputs = expand_inputs(args.input)
+        output = Path(args.output) if args.output else None
+        per_input = output is not None and (output.is_dir() or args.output.endswith("/"))
+        if per_input:
+            output.mkdir(parents=True, exist_ok=True)
+        # Otherwise several inputs go into one file, their rows one after the other, header once.
+        return score_files_on_dask(args.model, inputs, output, args.dask, one_file_per_input=per_input)
+    except ScaleError as error:
+        raise UsageError(str(error)) from None
 
 
 def _command_evaluate(args: argparse.Namespace) -> int:
@@ -224,7 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="predict the profile of every row of a batch file")
     predict.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
     predict.add_argument("input", help="CSV file; Metier may be empty or absent")
-    predict.add_argument("-o", "--output", help="CSV to write (input's delimiter); stdout summary otherwise")
+    predict.add_argument("-o", "--output", help="CSV to write (input's delimiter); stdout summary otherwise; "
+                         "with --dask and several inputs, a folder (ending in /) gets one file per input")
+    predict.add_argument("--dask", metavar="SCHEDULER", help="score on a Dask cluster: its scheduler address "
+                         "(tcp://host:8786) or 'local'; INPUT may then be a glob such as 'batches/*.csv'")
     predict.set_defaults(handler=_command_predict)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled file (JSON)")

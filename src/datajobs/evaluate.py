@@ -6,6 +6,7 @@ fixed seed), so fold-by-fold differences between two configurations can be compa
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -68,8 +69,12 @@ def make_folds(y, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: in
     return folds
 
 
-def _fit_and_score(estimator, X: pd.DataFrame, y: np.ndarray, train, test) -> dict[str, float]:
-    with warnings.catch_warnings():
+def _fit_and_score(estimator, X: pd.DataFrame, y: np.ndarray, train, test, threads: int = 1) -> dict[str, float]:
+    from threadpoolctl import threadpool_limits
+
+    # Folds already run side by side: a model's own threads (OpenMP in histogram gradient
+    # boosting, BLAS) would only fight them for the same cores.
+    with warnings.catch_warnings(), threadpool_limits(limits=threads):
         warnings.simplefilter("ignore", category=UserWarning)
         started = time.perf_counter()
         estimator.fit(X.iloc[train], y[train])
@@ -92,6 +97,8 @@ def cross_validate_configurations(
     fast: bool = False,
     n_jobs: int = 2,
     progress: bool = True,
+    scheduler: str | None = None,
+    use_cache: bool = True,
 ) -> pd.DataFrame:
     """Score configurations on the same repeated stratified folds.
 
@@ -107,9 +114,16 @@ def cross_validate_configurations(
     include_company, fast : bool
         Passed to :func:`datajobs.models.make_model` for the default configurations.
     n_jobs : int
-        Folds fitted in parallel.
+        Folds fitted in parallel on this machine (each fit then uses ``cores // n_jobs`` threads).
     progress : bool
         Show a progress bar.
+    scheduler : str, optional
+        A Dask scheduler address (``tcp://host:8786``) or ``"local"``: the fits run on that
+        cluster through joblib's Dask backend. Defaults to ``DATAJOBS_DASK_SCHEDULER`` if set.
+        The results are the same as on this machine.
+    use_cache : bool
+        Reuse the scores of a (data, configuration, fold, package code) already fitted, from
+        :mod:`datajobs.cache`; only new folds are fitted.
 
     Returns
     -------
@@ -117,6 +131,9 @@ def cross_validate_configurations(
         One row per (model, strategy, repeat, fold) with every metric of
         :func:`score_predictions` and the fit and predict times.
     """
+    from datajobs import cache
+    from datajobs.scale import joblib_backend
+
     if configurations is None:
         configurations = {
             (model, strategy): (lambda model=model, strategy=strategy:
@@ -126,10 +143,28 @@ def cross_validate_configurations(
     y = frame["profile"].astype(object).to_numpy()
     folds = make_folds(y, n_splits, n_repeats, seed)
     tasks = [(key, repeat, fold, train, test) for key in configurations for repeat, fold, train, test in folds]
-    jobs = (delayed(_fit_and_score)(clone(configurations[key]()), frame, y, train, test)
-            for key, _, _, train, test in tasks)
-    runner = Parallel(n_jobs=n_jobs, return_as="generator")
-    scores = list(tqdm(runner(jobs), total=len(tasks), desc="cross-validation", disable=not progress))
+    keys: list[str | None] = [None] * len(tasks)
+    scores: list[dict | None] = [None] * len(tasks)
+    if use_cache and cache.cache_root() is not None:
+        data = cache.frame_digest(frame)
+        estimators = {key: cache.estimator_digest(clone(factory())) for key, factory in configurations.items()}
+        for position, (key, repeat, fold, _, _) in enumerate(tasks):
+            keys[position] = cache.make_key(kind="cv fold", data=data, estimator=estimators[key], n_splits=n_splits,
+                                            n_repeats=n_repeats, seed=seed, repeat=repeat, fold=fold)
+            scores[position] = cache.load_json("folds", keys[position])
+    missing = [position for position, score in enumerate(scores) if score is None]
+    with joblib_backend(scheduler) as cluster:
+        workers = cluster.workers if cluster is not None else max(1, n_jobs)
+        threads = cluster.threads if cluster is not None else max(1, (os.cpu_count() or 1) // workers)
+        jobs = (delayed(_fit_and_score)(clone(configurations[tasks[position][0]]()), frame, y, tasks[position][3],
+                                        tasks[position][4], threads)
+                for position in missing)
+        runner = Parallel(n_jobs=-1 if cluster is not None else n_jobs, return_as="generator")
+        for position, score in zip(missing, tqdm(runner(jobs), total=len(missing), desc="cross-validation",
+                                                 disable=not progress), strict=True):
+            scores[position] = score
+            if keys[position] is not None:
+                cache.store_json("folds", keys[position], score)
     rows = [{"model": key[0], "strategy": key[1], "repeat": repeat, "fold": fold,
              "n_train": len(train), "n_test": len(test), **score}
             for (key, repeat, fold, train, test), score in zip(tasks, scores, strict=True)]
