@@ -193,3 +193,12 @@ def test_cli_predict_streams_a_large_file_in_input_order(fast_model, tmp_path):
     assert scored["predicted_metier"].tolist() == whole["predicted_metier"].tolist()
     assert scored["warnings"].tolist() == whole["warnings"].tolist()
     assert f"of {len(whole)} rows" in result.stderr
+
+
+def test_calibration_softmax_is_scipys_to_the_bit():
+    from scipy.special import softmax as scipy_softmax
+
+    from datajobs.calibration import softmax
+
+    values = np.random.default_rng(0).normal(scale=8.0, size=(500, 4))
+    np.testing.assert_array_equal(softmax(values, axis=1), scipy_softmax(values, axis=1))

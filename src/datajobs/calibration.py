@@ -15,9 +15,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.special import log_softmax, softmax
 
 EPSILON = 1e-9
+
+
+def softmax(values: np.ndarray, axis: int = 1) -> np.ndarray:
+    """:func:`scipy.special.softmax`, the same operations (same bits): scoring need not import SciPy."""
+    shifted = np.exp(values - np.max(values, axis=axis, keepdims=True))
+    return shifted / np.sum(shifted, axis=axis, keepdims=True)
 LEAD_WEIGHT_GRID = tuple(np.round(np.arange(0.6, 2.51, 0.05), 2))
 
 
@@ -41,6 +46,7 @@ def fit_vector_scaling(probabilities: np.ndarray, y_index: np.ndarray) -> Vector
     """Fit the scale and biases on out-of-fold probabilities and true class indices."""
     # Imported here: scoring only transforms, and must not pay for importing the optimiser.
     from scipy.optimize import minimize
+    from scipy.special import log_softmax
 
     logits = np.log(np.clip(probabilities, EPSILON, 1.0))
     n_classes = probabilities.shape[1]

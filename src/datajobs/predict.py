@@ -387,6 +387,7 @@ def score_file(model: ProfileModel, input_path: str | Path, output_path: str | P
         # The cyclic garbage collector would walk the hundreds of thousands of row lists a chunk
         # creates, again and again, tripling the time to read it; none of them form cycles, so it
         # runs once per chunk instead.
+        gc.freeze()  # what is alive now (modules, the model) is never walked again
         gc.disable()
         for loaded in load_chunks(input_path, chunk_bytes):
             output = _scored_output(model, loaded)
@@ -400,6 +401,7 @@ def score_file(model: ProfileModel, input_path: str | Path, output_path: str | P
             gc.collect()
     finally:
         gc.enable()
+        gc.unfreeze()
         if target is not None:
             target.close()
     return summary
