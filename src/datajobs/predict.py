@@ -38,8 +38,9 @@ MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
 FORMAT_VERSION = 1
 PREDICTION_CHUNK_ROWS = 20_000
-# A file larger than this is read, scored and written chunk by chunk (about 200,000 profiles each).
-SCORING_CHUNK_BYTES = 16 * 2**20
+# A file larger than this is read, scored and written chunk by chunk (about 100,000 profiles each,
+# some 500 MiB of peak memory in all).
+SCORING_CHUNK_BYTES = 8 * 2**20
 
 
 @dataclass
