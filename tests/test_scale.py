@@ -57,7 +57,7 @@ def test_cli_predict_dask_names_a_bad_file_and_line(cluster, fast_model, tmp_pat
     model_dir = fast_model.save(tmp_path / "model")
     lines = messy_batch_text(400, seed=3).split("\r\n")
     source = tmp_path / "bad.csv"
-    source.write_bytes("\r\n".join(lines[:300]).encode() + b"\r\nACME;;R\xff;PhD;2;Lyon\r\n"
+    source.write_bytes("\r\n".join(lines[:300]).encode() + b"\r\nACME;;R\x00;PhD;2;Lyon\r\n"
                        + "\r\n".join(lines[300:]).encode())
     status = main(["predict", "--dask", cluster.scheduler_address, "--model", str(model_dir), str(source),
                    "-o", str(tmp_path / "out.csv")])

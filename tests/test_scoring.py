@@ -163,11 +163,11 @@ def test_split_records_never_cuts_inside_quotes_and_counts_lines(messy_path):
         consumed += len(body)
 
 
-def test_a_bad_byte_late_in_a_large_file_names_the_file_and_its_line(fast_model, tmp_path):
+def test_binary_content_late_in_a_large_file_names_the_file(fast_model, tmp_path):
     text = messy_batch_text(1500, seed=9)
     lines = text.split("\r\n")
     bad_line = 1200  # 1-based line number in the file
-    content = "\r\n".join(lines[:bad_line - 1]).encode() + b"\r\nACME;;Python\xff;Master;3;Paris\r\n" \
+    content = "\r\n".join(lines[:bad_line - 1]).encode() + b"\r\nACME;;Python\x00;Master;3;Paris\r\n" \
         + "\r\n".join(lines[bad_line - 1:]).encode()
     path = tmp_path / "late_error.csv"
     path.write_bytes(content)
@@ -202,3 +202,15 @@ def test_calibration_softmax_is_scipys_to_the_bit():
 
     values = np.random.default_rng(0).normal(scale=8.0, size=(500, 4))
     np.testing.assert_array_equal(softmax(values, axis=1), scipy_softmax(values, axis=1))
+
+
+def test_a_cp1252_file_streams_like_the_whole_file(fast_model, tmp_path):
+    # An accent late in a Windows export: pieces must not each guess their own encoding.
+    lines = messy_batch_text(1500, seed=5).split("\r\n")
+    content = "\r\n".join([*lines[:1200], "Société Générale;;Python;Master;3;Paris", *lines[1200:]])
+    path = tmp_path / "windows.csv"
+    path.write_bytes(content.encode("cp1252"))
+    whole = predict_file(fast_model, path, tmp_path / "whole.csv")
+    summary = score_file(fast_model, path, tmp_path / "chunked.csv", chunk_bytes=8_000)
+    assert summary.rows == len(whole)
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()

@@ -10,6 +10,7 @@ per-row work stay close to a hand-written CatBoost script's.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gc
@@ -408,11 +409,33 @@ def _shift_error(error: DataFileError, path: Path, lines_before: int) -> DataFil
     return DataFileError(path, shifted_reason, line=line, column=error.column)
 
 
+def streams_as_utf8(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> bool:
+    """Whether a file is UTF-8 text throughout (with or without a BOM), read ``chunk_bytes`` at a time.
+
+    Only such a file can be cut into pieces that each decode as the whole file would: the
+    loader guesses the encoding of anything else (cp1252, UTF-16, a workbook) from all of it.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        block = handle.read(chunk_bytes)
+        if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return False
+        try:
+            while block:
+                decoder.decode(block)
+                block = handle.read(chunk_bytes)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
 def load_chunks(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> Iterator[LoadedProfiles]:
     """Load a file as successive :class:`~datajobs.data.LoadedProfiles` of at most about
-    ``chunk_bytes`` each, in input order (a small file is loaded in one piece, as is)."""
+    ``chunk_bytes`` each, in input order (a small file, or one that is not UTF-8 text, is loaded in
+    one piece, as is)."""
     path = Path(path)
-    if not path.is_file() or path.stat().st_size <= chunk_bytes:
+    if not path.is_file() or path.stat().st_size <= chunk_bytes or not streams_as_utf8(path, chunk_bytes):
         yield load_profiles(path)
         return
     with tempfile.TemporaryDirectory(prefix="datajobs-chunks-") as scratch:

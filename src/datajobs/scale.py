@@ -171,12 +171,15 @@ def score_files_on_dask(model_dir: str | Path, inputs: list[Path], output: Path 
     import sys
 
     from datajobs.data import DataFileError, load_profiles
-    from datajobs.predict import SCORING_CHUNK_BYTES, ScoringSummary, split_records
+    from datajobs.predict import SCORING_CHUNK_BYTES, ScoringSummary, split_records, streams_as_utf8
 
     chunk_bytes = chunk_bytes or SCORING_CHUNK_BYTES
     for source in inputs:
         if not source.is_file():
             load_profiles(source)  # raises the loader's own error (missing, a folder, ...)
+        if not streams_as_utf8(source, chunk_bytes):
+            raise ScaleError(f"{source}: not UTF-8 text (an Excel export in cp1252 or UTF-16, or a workbook): "
+                             "the cluster reads UTF-8 CSV pieces; save it as 'CSV UTF-8' or score it without --dask")
     files = _model_files(Path(model_dir))
     totals = ScoringSummary()
     handle = None
