@@ -14,31 +14,12 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from datajobs import config
-from datajobs.book import NOTEBOOKS, BookError, _execute, execute_notebooks, run_book
+from datajobs.book import NOTEBOOKS, BookError, _execute, execute_notebooks
 from tests.browser import chromium_page, pixel_spread, static_server
+from tests.conftest import build_quick_book
 
 pytestmark = pytest.mark.slow
 STUDY_PAGES = [spec["name"] for spec in NOTEBOOKS]
-
-
-def build(name: str, data_path, environment: dict[str, str]):
-    outputs = config.OUTPUTS_DIR / f"test-{name}"
-    shutil.rmtree(outputs, ignore_errors=True)
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in environment.items():
-            patch.setenv(key, value)  # papermill's kernels inherit the environment
-        html = run_book(data_path, profile="quick", outputs_dir=outputs, build_parent=outputs, log=lambda _: None)
-    return outputs, html
-
-
-@pytest.fixture(scope="module")
-def tracking_store(tmp_path_factory):
-    return f"sqlite:///{tmp_path_factory.mktemp('book-mlflow') / 'mlflow.db'}"
-
-
-@pytest.fixture(scope="module")
-def sample_book(sample_path, tracking_store):
-    return build("sample", sample_path, {"MLFLOW_TRACKING_URI": tracking_store, "DATAJOBS_TRACKING": "on"})
 
 
 def test_one_page_per_notebook_with_figures_and_no_errors(sample_book):
@@ -159,7 +140,7 @@ def test_a_notebook_runs_with_tracking_disabled(sample_path, tmp_path, monkeypat
 
 @pytest.mark.real_data
 def test_book_on_the_real_file_with_tracking_disabled(real_path):
-    outputs, html = build("real", real_path, {"DATAJOBS_TRACKING": "off"})
+    outputs, html = build_quick_book("real", real_path, {"DATAJOBS_TRACKING": "off"})
     manifest = json.loads((outputs / "run_manifest.json").read_text())
     assert manifest["synthetic_sample"] is False
     page = (html / "outputs" / "test-real" / "notebooks" / "01_data_audit.html").read_text()
