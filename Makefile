@@ -7,6 +7,8 @@ DATA ?= data/sample/profiles_sample.csv
 PROFILE ?= full
 PORT ?= 8866
 MLFLOW_PORT ?= 5000
+# Address the site is published at (html_baseurl, sitemap, OpenGraph); empty: no sitemap.
+BASE_URL ?= $(DATAJOBS_BASE_URL)
 VENDOR := book/_static/vendor
 
 .DEFAULT_GOAL := help
@@ -14,7 +16,7 @@ VENDOR := book/_static/vendor
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT)"
+	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT) BASE_URL=$(BASE_URL)"
 
 setup: $(VENV)/.installed $(VENDOR)/embed-amd.js ## create .venv, install the package and the widget JavaScript
 
@@ -34,7 +36,7 @@ $(VENDOR)/embed-amd.js: package.json package-lock.json
 	touch $@
 
 book: setup ## execute the notebooks on DATA with papermill and build _build/html
-	$(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
+	DATAJOBS_BASE_URL="$(BASE_URL)" $(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
 
 test: setup ## lint, unit tests, notebooks (quick profile), book build, browser tests
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -191,12 +191,39 @@ SYNTHETIC_BANNER = ("This build ran on the <b>synthetic sample</b> shipped with 
                     "Run <code>make book DATA=your.csv</code> for real results.")
 
 
+BASE_URL_VARIABLE = "DATAJOBS_BASE_URL"  # where the site is published, e.g. https://owner.github.io/repo/
+
+
+def citation_substitutions() -> dict[str, str]:
+    """The "How to cite" section's fields, read from the top-level ``CITATION.cff``."""
+    import yaml
+
+    citation = yaml.safe_load((config.PROJECT_ROOT / "CITATION.cff").read_text())
+    authors = ", ".join(author.get("name") or f"{author['given-names']} {author['family-names']}"
+                        for author in citation["authors"])
+    return {"cite_authors": authors, "cite_title": citation["title"], "cite_version": str(citation["version"]),
+            "cite_date": str(citation["date-released"]), "cite_year": str(citation["date-released"])[:4]}
+
+
+def add_site_settings(book_config: dict, base_url: str) -> None:
+    """``html_baseurl`` and a sitemap when the site's address is known (a sitemap needs absolute URLs)."""
+    sphinx_config = book_config.setdefault("sphinx", {}).setdefault("config", {})
+    book_config.setdefault("parse", {})["myst_substitutions"] = citation_substitutions()
+    if not base_url:
+        return
+    base_url = base_url.rstrip("/") + "/"
+    sphinx_config.update({"html_baseurl": base_url, "ogp_site_url": base_url, "sitemap_url_scheme": "{link}",
+                          "sitemap_excludes": ["search.html", "genindex.html"]})
+    book_config["sphinx"]["extra_extensions"] = [*book_config["sphinx"].get("extra_extensions", []), "sphinx_sitemap"]
+
+
 def write_build_config(outputs_dir: Path, synthetic: bool) -> tuple[Path, Path]:
-    """The book's ``_config.yml`` and ``_toc.yml`` for this run (banner, outputs folder)."""
+    """The book's ``_config.yml`` and ``_toc.yml`` for this run (banner, outputs folder, site address)."""
     import yaml
 
     book_config = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())
     book_config.setdefault("html", {})["announcement"] = SYNTHETIC_BANNER if synthetic else ""
+    add_site_settings(book_config, os.environ.get(BASE_URL_VARIABLE, "").strip())
     toc_text = (config.PROJECT_ROOT / "_toc.yml").read_text()
     relative = outputs_dir.resolve().relative_to(config.PROJECT_ROOT).as_posix()
     toc_text = toc_text.replace("outputs/notebooks/", f"{relative}/notebooks/")
