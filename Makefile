@@ -9,21 +9,23 @@ PORT ?= 8866
 MLFLOW_PORT ?= 5000
 # Address the site is published at (html_baseurl, sitemap, OpenGraph); empty: no sitemap.
 BASE_URL ?= $(DATAJOBS_BASE_URL)
+REMOTE ?= origin
+HTML ?= _build/html
 VENDOR := book/_static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book test lint app mlflow-ui sample clean
+.PHONY: help setup book publish test lint app mlflow-ui sample clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT) BASE_URL=$(BASE_URL)"
+	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT) BASE_URL=$(BASE_URL) REMOTE=$(REMOTE)"
 
 setup: $(VENV)/.installed $(VENDOR)/embed-amd.js ## create .venv, install the package and the widget JavaScript
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,app,tracking,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,publish,app,tracking,test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
@@ -37,6 +39,9 @@ $(VENDOR)/embed-amd.js: package.json package-lock.json
 
 book: setup ## execute the notebooks on DATA with papermill and build _build/html
 	DATAJOBS_BASE_URL="$(BASE_URL)" $(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
+
+publish: setup ## push the built book (HTML=_build/html) to the gh-pages branch of REMOTE with ghp-import
+	$(BIN)/datajobs publish --html "$(HTML)" --remote "$(REMOTE)"
 
 test: setup ## lint, unit tests, notebooks (quick profile), book build, browser tests
 	$(BIN)/ruff check src tests benchmarks scripts

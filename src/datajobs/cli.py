@@ -1,4 +1,4 @@
-"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, app, monitor.
+"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, publish, app, monitor.
 
 Every sub-command turns a :class:`~datajobs.data.DataFileError` (or any other expected failure)
 into one line on stderr and exit status 2: users see what is wrong with their file, not a
@@ -164,6 +164,16 @@ def _command_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_publish(args: argparse.Namespace) -> int:
+    from datajobs.publish import PublishError, publish_html
+
+    try:
+        publish_html(args.html, remote=args.remote)
+    except PublishError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 def voila_command(port: int) -> list[str]:
     """The Voilà command serving the Predictor notebook on 127.0.0.1 only."""
     voila = Path(sys.executable).with_name("voila")
@@ -243,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the HTML goes to BUILD_PARENT/_build/html")
     book.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     book.set_defaults(handler=_command_book)
+
+    publish = commands.add_parser("publish", help="push the built HTML to the gh-pages branch of a git remote")
+    publish.add_argument("--html", default=str(config.PROJECT_ROOT / "_build" / "html"), help="the built book")
+    publish.add_argument("--remote", default="origin", help="a remote of this repository, or a URL or path")
+    publish.set_defaults(handler=_command_publish)
 
     monitor = commands.add_parser("monitor", help="drift and quality checks of a new batch against the training data")
     monitor.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory or models:/ URI")
