@@ -14,7 +14,7 @@ HTML ?= _build/html
 VENDOR := book/_static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book publish test lint app mlflow-ui sample clean
+.PHONY: help setup book pdf publish test lint app mlflow-ui sample clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ $(VENDOR)/embed-amd.js: package.json package-lock.json
 
 book: setup ## execute the notebooks on DATA with papermill and build _build/html
 	DATAJOBS_BASE_URL="$(BASE_URL)" $(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
+
+pdf: book ## the whole book as one PDF, _build/pdf/datajobs.pdf (headless Debian chromium)
+	DATAJOBS_BASE_URL="$(BASE_URL)" $(BIN)/datajobs pdf
 
 publish: setup ## push the built book (HTML=_build/html) to the gh-pages branch of REMOTE with ghp-import
 	$(BIN)/datajobs publish --html "$(HTML)" --remote "$(REMOTE)"

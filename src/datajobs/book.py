@@ -239,15 +239,19 @@ def _jupyter_book() -> str:
     return str(local) if local.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
-def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print) -> Path:
-    """Run ``jupyter-book build -W -n --keep-going`` and return the HTML folder."""
+def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print, builder: str = "html") -> Path:
+    """Run ``jupyter-book build -W -n --keep-going`` and return the HTML folder.
+
+    ``builder="singlehtml"`` writes the whole book as one page (``_build/singlehtml``), which
+    :mod:`datajobs.pdf` prints.
+    """
     vendored = config.PROJECT_ROOT / "book" / "_static" / "vendor"
     if not (vendored / "embed-amd.js").is_file():
         raise BookError(f"widget JavaScript is not vendored in {vendored}: run `make setup` (npm install)")
     config_path, toc_path = write_build_config(outputs_dir, synthetic)
     command = [_jupyter_book(), "build", str(config.PROJECT_ROOT), "--config", str(config_path), "--toc",
-               str(toc_path), "--path-output", str(build_parent), "-W", "-n", "--keep-going"]
-    log_path = outputs_dir / "jupyter-book-build.log"
+               str(toc_path), "--path-output", str(build_parent), "--builder", builder, "-W", "-n", "--keep-going"]
+    log_path = outputs_dir / ("jupyter-book-build.log" if builder == "html" else f"jupyter-book-{builder}.log")
     started = time.perf_counter()
     with open(log_path, "w") as handle:
         result = subprocess.run(command, cwd=config.PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
@@ -257,8 +261,8 @@ def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print
                     if "WARNING" in line or "ERROR" in line or "Error" in line]
         raise BookError("jupyter-book build failed:\n  " + "\n  ".join(problems[-15:] or ["see " + str(log_path)])
                         + f"\nfull log: {log_path}")
-    log(f"  jupyter-book build: {time.perf_counter() - started:.0f} s")
-    return build_parent / "_build" / "html"
+    log(f"  jupyter-book build ({builder}): {time.perf_counter() - started:.0f} s")
+    return build_parent / "_build" / builder
 
 
 def check_executed_notebooks(outputs_dir: Path) -> None:

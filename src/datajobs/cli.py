@@ -1,4 +1,4 @@
-"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, publish, app, monitor.
+"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, pdf, publish, app, monitor.
 
 Every sub-command turns a :class:`~datajobs.data.DataFileError` (or any other expected failure)
 into one line on stderr and exit status 2: users see what is wrong with their file, not a
@@ -164,6 +164,17 @@ def _command_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_pdf(args: argparse.Namespace) -> int:
+    from datajobs.book import BookError
+    from datajobs.pdf import make_pdf
+
+    try:
+        make_pdf(args.outputs, args.build_parent)
+    except BookError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 def _command_publish(args: argparse.Namespace) -> int:
     from datajobs.publish import PublishError, publish_html
 
@@ -253,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the HTML goes to BUILD_PARENT/_build/html")
     book.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     book.set_defaults(handler=_command_book)
+
+    pdf = commands.add_parser("pdf", help="print the built book as one PDF (BUILD_PARENT/_build/pdf/datajobs.pdf)")
+    pdf.add_argument("--outputs", default=str(config.OUTPUTS_DIR), help="the executed notebooks of `datajobs book`")
+    pdf.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the PDF goes to BUILD_PARENT/_build/pdf")
+    pdf.set_defaults(handler=_command_pdf)
 
     publish = commands.add_parser("publish", help="push the built HTML to the gh-pages branch of a git remote")
     publish.add_argument("--html", default=str(config.PROJECT_ROOT / "_build" / "html"), help="the built book")
