@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from datajobs import __version__, config
-from datajobs.book import add_site_settings, citation_substitutions
+from datajobs.book import BASE_URL_VARIABLE, add_site_settings, build_html, citation_substitutions
 from datajobs.publish import PublishError, publish_html, resolve_remote
 
 WORKFLOW = config.PROJECT_ROOT / ".github" / "workflows" / "book.yml"
@@ -103,6 +103,25 @@ def test_pages_carry_descriptions_opengraph_favicon_and_citation(sample_book):
     intro = re.sub(r"<[^>]+>", "", (html / "book" / "intro.html").read_text())
     assert "How to cite" in intro and f"version {__version__}" in intro and "{{" not in intro
     assert not (html / "sitemap.xml").exists(), "no sitemap without a base URL (it needs absolute URLs)"
+
+
+@pytest.mark.slow
+def test_a_base_url_gives_a_sitemap_and_absolute_cards(sample_book, tmp_path, monkeypatch):
+    """The HTML rebuilt (no notebook executed) for https://example.org/datajobs/, still without a warning."""
+    outputs, html = sample_book
+    monkeypatch.setenv(BASE_URL_VARIABLE, "https://example.org/datajobs")
+    site = build_html(outputs, tmp_path, synthetic=True, log=lambda _: None)
+    base = "https://example.org/datajobs/"
+    sitemap = re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text())
+    pages = {path.relative_to(html).as_posix() for path in html.rglob("*.html")
+             if path.parts[len(html.parts)] in {"book", "outputs"}}
+    assert set(sitemap) == {base + page for page in pages}
+    audit = (site / "outputs" / "test-sample" / "notebooks" / "01_data_audit.html").read_text()
+    assert f'<link rel="canonical" href="{base}outputs/test-sample/notebooks/01_data_audit.html"' in audit
+    image = re.search(r'property="og:image" content="([^"]+)"', audit).group(1)
+    assert image.startswith(base + "_images/") and (site / image.removeprefix(base)).is_file()
+    intro = (site / "book" / "intro.html").read_text()
+    assert f'property="og:image" content="{base}_static/social-card.png"' in intro
 
 
 # --- make publish ---------------------------------------------------------------------------------
