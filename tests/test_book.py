@@ -14,7 +14,14 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from datajobs import config
-from datajobs.book import NOTEBOOKS, BookError, _execute, execute_notebooks
+from datajobs.book import (
+    NOTEBOOKS,
+    BookError,
+    _execute,
+    execute_notebooks,
+    materialise_notebook,
+    notebook_source,
+)
 from tests.browser import chromium_page, pixel_spread, static_server
 from tests.conftest import build_quick_book
 
@@ -132,7 +139,8 @@ def test_book_leaves_tracked_runs_and_a_champion(sample_book, tracking_store, mo
 
 def test_a_notebook_runs_with_tracking_disabled(sample_path, tmp_path, monkeypatch):
     monkeypatch.setenv("DATAJOBS_TRACKING", "off")
-    _execute(config.NOTEBOOKS_DIR / "01_data_audit.ipynb", tmp_path / "01.ipynb",
+    source = materialise_notebook(notebook_source("01_data_audit"), tmp_path / "source.ipynb")
+    _execute(source, tmp_path / "01.ipynb",
              {"data_path": str(sample_path), "results_dir": str(tmp_path / "results")})
     record = json.loads((tmp_path / "results" / "tracking" / "01_data_audit.json").read_text())
     assert record["run_id"] is None and record["skipped"] == "DATAJOBS_TRACKING=off"

@@ -86,6 +86,21 @@ def package_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def notebook_source(name: str) -> Path:
+    """The text source of a notebook: MyST markdown paired by jupytext, so edits diff as text."""
+    return config.NOTEBOOKS_DIR / f"{name}.md"
+
+
+def materialise_notebook(source: Path, target: Path) -> Path:
+    """Write the ``.ipynb`` that papermill or Voilà runs from a notebook's MyST-markdown source."""
+    import jupytext
+    import nbformat
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(jupytext.read(source), target)
+    return target
+
+
 def _declared_parameters(notebook: Path) -> set[str]:
     import papermill
 
@@ -147,10 +162,12 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
     runs: list[NotebookRun] = []
     for spec in NOTEBOOKS:
         name = spec["name"]
-        source = config.NOTEBOOKS_DIR / f"{name}.ipynb"
+        source = notebook_source(name)
         target = executed_dir / f"{name}.ipynb"
         stamp = executed_dir / f"{name}.cache.json"
-        parameters = notebook_parameters(name, _declared_parameters(source), data_path, profile, seed, outputs_dir)
+        unexecuted = materialise_notebook(source, outputs_dir / "sources" / f"{name}.ipynb")
+        parameters = notebook_parameters(name, _declared_parameters(unexecuted), data_path, profile, seed,
+                                         outputs_dir)
         key = _cache_key(source, parameters, data_sha, fingerprint, [keys[upstream] for upstream in spec["after"]])
         keys[name] = key
         cached = json.loads(stamp.read_text()) if stamp.is_file() and target.is_file() else {}
@@ -163,7 +180,7 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
         log(f"  {name}: executing ...")
         started = time.perf_counter()
         stamp.unlink(missing_ok=True)
-        _execute(source, target, parameters)
+        _execute(unexecuted, target, parameters)
         seconds = time.perf_counter() - started
         stamp.write_text(json.dumps({"key": key, "seconds": seconds}))
         runs.append(NotebookRun(name, parameters, key, True, seconds))
