@@ -90,7 +90,6 @@ def print_pdf(single_html_dir: Path, target: Path, widget_state: list[dict], tit
               base_url: str = "", chromium: str = CHROMIUM) -> Path:
     """Print the book's root page of ``single_html_dir`` to ``target`` (A4, numbered pages, bookmarks)."""
     import yaml
-
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
