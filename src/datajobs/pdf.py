@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import json
 import os
 import threading
@@ -112,9 +113,10 @@ def print_pdf(single_html_dir: Path, target: Path, widget_state: list[dict], tit
                 _draw_widgets(page, root, widget_state)
                 page.evaluate(WIDGET_NOTE_SCRIPT, note)
             page.emulate_media(media="print")
+            header = HEADER.format(title=html.escape(title), version=html.escape(version))
             page.pdf(path=str(target), format="A4", print_background=True, outline=True, tagged=True,
-                     display_header_footer=True, header_template=HEADER.format(title=title, version=version),
-                     footer_template=FOOTER, margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+                     display_header_footer=True, header_template=header, footer_template=FOOTER,
+                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
         except PlaywrightError as error:
             raise BookError(f"printing {single_html_dir / PRINT_PAGE} failed: {error.message.splitlines()[0]}") from None
         finally:
