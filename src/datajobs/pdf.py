@@ -33,6 +33,8 @@ WIDGET_STATE_MIMETYPE = "application/vnd.jupyter.widget-state+json"
 PDF_NAME = "datajobs.pdf"
 PRINT_PAGE = "print.html"
 WIDGET_TIMEOUT_MS = 30_000
+MARGINS = {"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"}
+PAPER_WIDTH_PX = round((210 - 14 - 14) / 25.4 * 96)  # A4 less the side margins, in CSS pixels
 
 HEADER = ('<div style="font-size:7.5pt;color:#666;width:100%;margin:0 14mm;display:flex;'
           'justify-content:space-between;font-family:sans-serif">'
@@ -41,6 +43,30 @@ FOOTER = ('<div style="font-size:8pt;color:#444;width:100%;text-align:center;fon
           'page <span class="pageNumber"></span> of <span class="totalPages"></span></div>')
 
 # Added to the page after the widgets are drawn, above each one (the live predictor runs in the HTML).
+# Result tables name columns and values in snake_case or a/b/c: let them wrap after "_" and "/".
+# A table still wider than the paper is then scaled down on its own; otherwise Chromium would shrink
+# every page of the book to fit the widest table.
+FIT_TABLES_SCRIPT = """() => {
+  const tables = document.querySelectorAll('.cell_output table');
+  for (const table of tables) {
+    for (const cell of table.querySelectorAll('th, td')) {
+      const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node; (node = texts.nextNode());) {
+        node.textContent = node.textContent.replace(/([_/])/g, '$1\u200b');
+      }
+    }
+  }
+  let scaled = 0;
+  for (const table of tables) {
+    const available = table.parentElement.clientWidth;
+    if (table.scrollWidth > available + 1) {
+      table.style.zoom = (available / table.scrollWidth).toFixed(3);
+      scaled += 1;
+    }
+  }
+  return scaled;
+}"""
+
 # Only widgets a reader would operate (inputs, buttons) get the note; a progress bar needs none.
 WIDGET_NOTE_SCRIPT = """(note) => {
   const inputs = 'input, select, textarea, button, .jupyter-widget-tagsinput';
@@ -113,10 +139,12 @@ def print_pdf(single_html_dir: Path, target: Path, widget_state: list[dict], tit
                 _draw_widgets(page, root, widget_state)
                 page.evaluate(WIDGET_NOTE_SCRIPT, note)
             page.emulate_media(media="print")
+            page.set_viewport_size({"width": PAPER_WIDTH_PX, "height": 1600})  # lay out as on paper
+            page.evaluate(FIT_TABLES_SCRIPT)
             header = HEADER.format(title=html.escape(title), version=html.escape(version))
             page.pdf(path=str(target), format="A4", print_background=True, outline=True, tagged=True,
                      display_header_footer=True, header_template=header, footer_template=FOOTER,
-                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+                     margin=MARGINS)
         except PlaywrightError as error:
             raise BookError(f"printing {single_html_dir / PRINT_PAGE} failed: {error.message.splitlines()[0]}") from None
         finally:
