@@ -125,3 +125,21 @@ def test_widgets_in_their_saved_state_with_a_note(book_pdf):
     assert "Predicted profile:" in text, "the predictor's saved state is printed"
     assert "the live predictor needs the HTML book" in text
     assert "VBox(children" not in text and "Loading widget" not in text
+
+
+def test_text_is_printed_at_reading_size(book_pdf):
+    """A block wider than the paper makes Chromium shrink every page; prose must stay at about 12 pt."""
+    from collections import Counter
+
+    _, reader, _, _ = book_pdf
+    sizes: Counter = Counter()
+
+    def record(text, matrix, text_matrix, font, font_size):
+        # Lines of prose: long runs in a proportional font (code is monospaced, table cells are short).
+        if len(text.strip()) >= 40 and font and "Mono" not in str(font.get("/BaseFont", "")):
+            sizes[round(abs(font_size * matrix[0] * text_matrix[0]), 1)] += 1
+
+    for page in reader.pages:
+        page.extract_text(visitor_text=record)
+    body, _ = sizes.most_common(1)[0]
+    assert 11 <= body <= 13, f"prose printed at {body} pt ({sizes.most_common(4)})"
