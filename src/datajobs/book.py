@@ -32,20 +32,25 @@ NOTEBOOKS: tuple[dict, ...] = (
     {"name": "04_catboost_selection", "after": ()},
     {"name": "05_predictor", "after": ("04_catboost_selection",)},
     {"name": "06_monitoring", "after": ("04_catboost_selection",)},
+    # The first page, written last: its key results are read from the chapters' result tables.
+    {"name": "00_introduction", "after": ("03_model_comparison", "04_catboost_selection")},
     {"name": "99_reproducibility", "after": ("01_data_audit", "02_preprocessing", "03_model_comparison",
-                                             "04_catboost_selection", "05_predictor", "06_monitoring")},
+                                             "04_catboost_selection", "05_predictor", "06_monitoring",
+                                             "00_introduction")},
 )
 
 # Parameters of each profile; a notebook receives only those it declares in its parameters cell.
 PROFILES: dict[str, dict[str, dict]] = {
     "quick": {
         "02_preprocessing": {"n_splits": 3, "n_repeats": 1},
-        "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5},
+        "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5,
+                                "n_permutations": 20},
         "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 200},
     },
     "full": {
         "02_preprocessing": {"n_splits": 5, "n_repeats": 2},
-        "03_model_comparison": {"n_splits": 5, "n_repeats": 1, "fast": False, "sample_frac": 1.0},
+        "03_model_comparison": {"n_splits": 5, "n_repeats": 2, "fast": False, "sample_frac": 1.0,
+                                "n_permutations": 100},
         "04_catboost_selection": {"tuning_splits": 3, "quick_search": False,
                                   "iterations": config.CATBOOST_PARAMS["iterations"]},
     },
@@ -144,6 +149,28 @@ def _execute(source: Path, target: Path, parameters: dict) -> None:
     except PapermillExecutionError as error:
         raise BookError(f"notebook {source.name} failed in cell {error.exec_count or error.cell_index}: "
                         f"{error.ename}: {error.evalue} (executed copy with the traceback: {target})") from None
+    tidy_for_readers(target)
+
+
+def tidy_for_readers(path: Path) -> None:
+    """Remove the build's traces from an executed notebook before it is published.
+
+    The cell papermill injects with this run's parameters is hidden like the ``parameters`` cell,
+    and papermill's record of the input and output paths (absolute paths of the build machine) is
+    made relative to the project root, so that a downloaded notebook shows no build path.
+    """
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    recorded = notebook.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if recorded.get(key):
+            recorded[key] = project_relative(Path(recorded[key]))
+    nbformat.write(notebook, path)
 
 
 def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config.SEED,

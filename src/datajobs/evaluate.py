@@ -235,3 +235,56 @@ def permutation_chance(frame: pd.DataFrame, folds: list, model: str = "stack_loo
     return {"model": model, "score": float(score), "chance_mean": float(np.mean(permuted)),
             "chance_p95": float(np.quantile(permuted, 0.95)), "p_value": float(p_value),
             "n_permutations": int(n_permutations)}
+
+
+def calibration_gaps(y_true, probabilities: np.ndarray, labels: tuple[str, ...] = PROFILE_LABELS,
+                     bins: int = 8) -> pd.DataFrame:
+    """How far stated probabilities are from observed shares, per class (one against the rest).
+
+    Bins are quantiles of each class's predicted probability, as in the reliability diagram.
+
+    Returns
+    -------
+    DataFrame
+        One row per class: ``mean_gap`` (mean absolute gap over bins), ``max_gap`` and the bin
+        where it happens (``at_predicted`` mean probability, ``observed`` share).
+    """
+    from sklearn.calibration import calibration_curve
+
+    y_true = np.asarray(y_true, dtype=object)
+    rows = []
+    for index, label in enumerate(labels):
+        observed, predicted = calibration_curve(y_true == label, probabilities[:, index], n_bins=bins,
+                                                strategy="quantile")
+        gaps = np.abs(observed - predicted)
+        worst = int(np.argmax(gaps))
+        rows.append({"class": label, "mean_gap": float(gaps.mean()), "max_gap": float(gaps[worst]),
+                     "at_predicted": float(predicted[worst]), "observed": float(observed[worst])})
+    return pd.DataFrame(rows).set_index("class")
+
+
+# The simple baselines of the book, by the name a reader sees.
+BASELINES: dict[str, str] = {"dummy (class shares)": "dummy", "stack lookup": "stack_lookup",
+                             "stack + diploma lookup": "stack_diploma_lookup"}
+
+
+def baseline_scores(train: pd.DataFrame, test: pd.DataFrame, seed: int = SEED) -> dict[str, dict[str, float]]:
+    """Fit each of :data:`BASELINES` on ``train`` and score it on ``test`` (same split as the model)."""
+    y_train = train["profile"].astype(object).to_numpy()
+    y_test = test["profile"].astype(object).to_numpy()
+    return {name: score_predictions(y_test, make_model(model, seed=seed).fit(train, y_train).predict(test))
+            for name, model in BASELINES.items()}
+
+
+def mean_scores(results: pd.DataFrame, model: str, strategy: str = "none") -> dict[str, float]:
+    """Every metric of one configuration, averaged over the folds of a results table."""
+    rows = results[(results["model"] == model) & (results["strategy"] == strategy)]
+    if rows.empty:
+        raise ValueError(f"configuration {model} / {strategy} is not in the results")
+    return rows.select_dtypes("number").mean().to_dict()
+
+
+def per_class_f1(scores: dict[str, dict[str, float]], labels: tuple[str, ...] = PROFILE_LABELS) -> pd.DataFrame:
+    """Macro-F1 and the F1 of each class, one row per named scorer (columns named for readers)."""
+    columns = {"macro_f1": "macro-F1", **{f"f1_{label_slug(label)}": label for label in labels}}
+    return pd.DataFrame(scores).T[list(columns)].rename(columns=columns)
