@@ -100,8 +100,8 @@ def test_pages_carry_descriptions_opengraph_favicon_and_citation(sample_book):
     first_figure = re.search(r'<img [^>]*src="(?:\.\./)*(_images/[^"]+\.png)"', audit).group(1)
     assert f'property="og:image" content="{first_figure}"' in audit, "a page's card shows its first figure"
     assert (html / "_static" / "favicon.png").is_file() and (html / "_static" / "logo.svg").is_file()
-    intro = re.sub(r"<[^>]+>", "", (html / "book" / "intro.html").read_text())
-    assert "How to cite" in intro and f"version {__version__}" in intro and "{{" not in intro
+    cite = re.sub(r"<[^>]+>", "", (html / "book" / "cite.html").read_text())
+    assert "How to cite" in cite and f"version {__version__}" in cite and "{{" not in cite
     assert not (html / "sitemap.xml").exists(), "no sitemap without a base URL (it needs absolute URLs)"
 
 
@@ -120,8 +120,8 @@ def test_a_base_url_gives_a_sitemap_and_absolute_cards(sample_book, tmp_path, mo
     assert f'<link rel="canonical" href="{base}outputs/test-sample/notebooks/01_data_audit.html"' in audit
     image = re.search(r'property="og:image" content="([^"]+)"', audit).group(1)
     assert image.startswith(base + "_images/") and (site / image.removeprefix(base)).is_file()
-    intro = (site / "book" / "intro.html").read_text()
-    assert f'property="og:image" content="{base}_static/social-card.png"' in intro
+    cite = (site / "book" / "cite.html").read_text()  # a page without a figure: the logo card
+    assert f'property="og:image" content="{base}_static/social-card.png"' in cite
 
 
 # --- make publish ---------------------------------------------------------------------------------
