@@ -18,6 +18,7 @@ import functools
 import html
 import json
 import os
+import re
 import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -116,7 +117,6 @@ def serve_folder(folder: Path):
 def print_pdf(single_html_dir: Path, target: Path, widget_state: list[dict], title: str, version: str,
               base_url: str = "", chromium: str = CHROMIUM) -> Path:
     """Print the book's root page of ``single_html_dir`` to ``target`` (A4, numbered pages, bookmarks)."""
-    import yaml
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -126,7 +126,7 @@ def print_pdf(single_html_dir: Path, target: Path, widget_state: list[dict], tit
     target.parent.mkdir(parents=True, exist_ok=True)
     # The root page holds the whole book, with links written as if it sat at the top of the folder
     # (index.html only redirects to it): print a copy placed there.
-    root_page = yaml.safe_load((config.PROJECT_ROOT / "_toc.yml").read_text())["root"] + ".html"
+    root_page = re.search(r'url=([^"]+)"', (single_html_dir / "index.html").read_text()).group(1)
     (single_html_dir / PRINT_PAGE).write_text((single_html_dir / root_page).read_text())
     where = f" at {base_url}" if base_url else " (make book, then open _build/html/index.html)"
     note = f"Interactive widget, printed in its saved state: the live predictor needs the HTML book{where}."
@@ -154,6 +154,8 @@ def print_pdf(single_html_dir: Path, target: Path, widget_state: list[dict], tit
 
 def _draw_widgets(page, root: str, widget_state: list[dict]) -> None:
     """Add the saved widget state and the vendored widget manager, then wait until every view is drawn."""
+    import yaml
+
     expected = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
     for state in widget_state:
         page.evaluate("""(state) => {
@@ -162,9 +164,12 @@ def _draw_widgets(page, root: str, widget_state: list[dict]) -> None:
             script.textContent = JSON.stringify(state);
             document.head.appendChild(script);
         }""", state)
-    if not page.evaluate("typeof window.requirejs !== 'undefined'"):
-        page.add_script_tag(url=f"{root}/_static/vendor/require.js")
-    page.add_script_tag(url=f"{root}/_static/vendor/embed-amd.js")
+    # The scripts the book's configuration gives every widget page (nb_ipywidgets_js), in order.
+    book_config = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())
+    for script in book_config["sphinx"]["config"]["nb_ipywidgets_js"]:
+        if script.endswith("require.js") and page.evaluate("typeof window.requirejs !== 'undefined'"):
+            continue
+        page.add_script_tag(url=f"{root}/_static/{script}")
     page.wait_for_function(
         """(expected) => document.querySelectorAll('.cell_output .jupyter-widgets').length >= expected""",
         arg=expected, timeout=WIDGET_TIMEOUT_MS)
