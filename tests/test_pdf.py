@@ -41,6 +41,11 @@ def book_pdf(sample_book):
     from pypdf import PdfReader
 
     outputs, html = sample_book
+    # Left over from an earlier build with another root page: must not be what gets printed.
+    stale = outputs / "_build" / "singlehtml"
+    (stale / "book").mkdir(parents=True, exist_ok=True)
+    (stale / "index.html").write_text('<meta http-equiv="Refresh" content="0; url=book/old.html" />')
+    (stale / "book" / "old.html").write_text("<h1>STALE PAGE</h1>")
     path = make_pdf(outputs, build_parent=outputs, log=lambda _: None)
     reader = PdfReader(path)
     pages = [normalise(page.extract_text()) for page in reader.pages]
@@ -96,6 +101,7 @@ def test_every_chapter_title_in_reading_order_each_on_a_new_page(book_pdf):
 def test_banner_on_first_page_and_numbered_pages(book_pdf):
     _, reader, pages, _ = book_pdf
     assert "This build ran on the synthetic sample" in pages[0]
+    assert not any("STALE PAGE" in page for page in pages)
     total = len(reader.pages)
     for number in (1, total // 2, total):
         assert f"page {number} of {total}" in pages[number - 1]

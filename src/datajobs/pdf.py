@@ -18,7 +18,7 @@ import functools
 import html
 import json
 import os
-import re
+import shutil
 import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -114,8 +114,8 @@ def serve_folder(folder: Path):
         thread.join()
 
 
-def print_pdf(single_html_dir: Path, target: Path, widget_state: list[dict], title: str, version: str,
-              base_url: str = "", chromium: str = CHROMIUM) -> Path:
+def print_pdf(single_html_dir: Path, root_page: str, target: Path, widget_state: list[dict], title: str,
+              version: str, base_url: str = "", chromium: str = CHROMIUM) -> Path:
     """Print the book's root page of ``single_html_dir`` to ``target`` (A4, numbered pages, bookmarks)."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
@@ -124,9 +124,8 @@ def print_pdf(single_html_dir: Path, target: Path, widget_state: list[dict], tit
         raise BookError(f"{chromium} not found: install Debian's chromium (apt-get install chromium) "
                         "or set DATAJOBS_CHROMIUM to a Chromium or Chrome executable")
     target.parent.mkdir(parents=True, exist_ok=True)
-    # The root page holds the whole book, with links written as if it sat at the top of the folder
-    # (index.html only redirects to it): print a copy placed there.
-    root_page = re.search(r'url=([^"]+)"', (single_html_dir / "index.html").read_text()).group(1)
+    # The root page (``root_page``, e.g. outputs/notebooks/00_introduction.html) holds the whole book,
+    # with links written as if it sat at the top of the folder: print a copy placed there.
     (single_html_dir / PRINT_PAGE).write_text((single_html_dir / root_page).read_text())
     where = f" at {base_url}" if base_url else " (make book, then open _build/html/index.html)"
     note = f"Interactive widget, printed in its saved state: the live predictor needs the HTML book{where}."
@@ -156,7 +155,17 @@ def _draw_widgets(page, root: str, widget_state: list[dict]) -> None:
     """Add the saved widget state and the vendored widget manager, then wait until every view is drawn."""
     import yaml
 
-    expected = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    # A view whose model has no saved state cannot be drawn, and one failing view stops the widget
+    # manager from drawing the others: leave those out (the HTML book shows nothing for them either).
+    saved = sorted({model_id for state in widget_state for model_id in state["state"]})
+    expected = page.evaluate("""(saved) => {
+        const known = new Set(saved);
+        let kept = 0;
+        for (const view of document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')) {
+            if (known.has(JSON.parse(view.textContent).model_id)) { kept += 1; } else { view.remove(); }
+        }
+        return kept;
+    }""", saved)
     for state in widget_state:
         page.evaluate("""(state) => {
             const script = document.createElement('script');
@@ -193,9 +202,13 @@ def make_pdf(outputs_dir: str | Path = config.OUTPUTS_DIR, build_parent: str | P
     check_executed_notebooks(outputs_dir)
     synthetic = json.loads(manifest_path.read_text())["synthetic_sample"]
     started = time.perf_counter()
+    # A fresh folder: pages of an earlier build (another root page) must not be printed by mistake.
+    shutil.rmtree(build_parent / "_build" / "singlehtml", ignore_errors=True)
     single = build_html(outputs_dir, build_parent, synthetic, log, builder="singlehtml")
+    # The build's table of contents (written by the build above) names the root page.
+    root_page = yaml.safe_load((outputs_dir / "_toc.build.yml").read_text())["root"] + ".html"
     title = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())["title"]
-    target = print_pdf(single, build_parent / "_build" / "pdf" / PDF_NAME, widget_states(outputs_dir / "notebooks"),
+    target = print_pdf(single, root_page, build_parent / "_build" / "pdf" / PDF_NAME, widget_states(outputs_dir / "notebooks"),
                        title, __version__, os.environ.get(BASE_URL_VARIABLE, "").strip())
     log(f"PDF written in {time.perf_counter() - started:.0f} s: {target} ({target.stat().st_size / 1e6:.1f} MB)")
     return target
