@@ -9,15 +9,19 @@ PORT ?= 8866
 # Public repository of the project: when set, the book shows Binder launch buttons (see book/teaching.md).
 REPOSITORY_URL ?=
 MLFLOW_PORT ?= 5000
+# Address the site is published at (html_baseurl, sitemap, OpenGraph); empty: no sitemap.
+BASE_URL ?= $(DATAJOBS_BASE_URL)
+REMOTE ?= origin
+HTML ?= _build/html
 VENDOR := book/_static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book test lint app mlflow-ui sample clean student lab
+.PHONY: help setup book pdf publish test lint app mlflow-ui sample clean student lab
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}' \
 		| sed -e 's|$$(PORT)|$(PORT)|g' -e 's|$$(MLFLOW_PORT)|$(MLFLOW_PORT)|g'
-	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT) MLFLOW_PORT=$(MLFLOW_PORT)"
+	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT) MLFLOW_PORT=$(MLFLOW_PORT) BASE_URL=$(BASE_URL) REMOTE=$(REMOTE)"
 	@echo "  example:   make book DATA=my_export.csv PROFILE=quick"
 
 setup: $(VENV)/.installed $(VENDOR)/embed-amd.js ## create .venv, install the package and the widget JavaScript
@@ -25,7 +29,7 @@ setup: $(VENV)/.installed $(VENDOR)/embed-amd.js ## create .venv, install the pa
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,app,tracking,test,scale]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,publish,app,tracking,test,scale]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
@@ -38,7 +42,13 @@ $(VENDOR)/embed-amd.js: package.json package-lock.json
 	touch $@
 
 book: setup ## execute the notebooks on DATA with papermill and build _build/html
-	DATAJOBS_REPOSITORY_URL="$(REPOSITORY_URL)" $(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
+	DATAJOBS_REPOSITORY_URL="$(REPOSITORY_URL)" DATAJOBS_BASE_URL="$(BASE_URL)" $(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
+
+pdf: book ## the whole book as one PDF, _build/pdf/datajobs.pdf (headless Debian chromium)
+	DATAJOBS_BASE_URL="$(BASE_URL)" $(BIN)/datajobs pdf
+
+publish: setup ## push the built book (HTML=_build/html) to the gh-pages branch of REMOTE with ghp-import
+	$(BIN)/datajobs publish --html "$(HTML)" --remote "$(REMOTE)"
 
 test: setup ## lint, unit tests, notebooks (quick profile), book build, browser tests
 	$(BIN)/ruff check src tests benchmarks scripts

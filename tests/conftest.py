@@ -52,6 +52,30 @@ def real_path() -> Path:
     return config.REAL_DATA_PATH
 
 
+def build_quick_book(name: str, data_path, environment: dict[str, str]):
+    """Execute every notebook (quick profile) and build the HTML into outputs/test-<name>/."""
+    from datajobs.book import run_book
+
+    outputs = config.OUTPUTS_DIR / f"test-{name}"
+    shutil.rmtree(outputs, ignore_errors=True)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)  # papermill's kernels inherit the environment
+        html = run_book(data_path, profile="quick", outputs_dir=outputs, build_parent=outputs, log=lambda _: None)
+    return outputs, html
+
+
+@pytest.fixture(scope="session")
+def tracking_store(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('book-mlflow') / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def sample_book(sample_path, tracking_store):
+    """The book built once per session on the sample: (outputs folder, HTML folder). Slow."""
+    return build_quick_book("sample", sample_path, {"MLFLOW_TRACKING_URI": tracking_store, "DATAJOBS_TRACKING": "on"})
+
+
 @pytest.fixture
 def write_csv(tmp_path):
     """Write text (or bytes) to a file and return its path."""

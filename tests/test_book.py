@@ -21,32 +21,12 @@ from datajobs.book import (
     execute_notebooks,
     materialise_notebook,
     notebook_source,
-    run_book,
 )
 from tests.browser import chromium_page, crawl_book, pixel_spread, static_server
+from tests.conftest import build_quick_book
 
 pytestmark = pytest.mark.slow
 STUDY_PAGES = [spec["name"] for spec in NOTEBOOKS]
-
-
-def build(name: str, data_path, environment: dict[str, str]):
-    outputs = config.OUTPUTS_DIR / f"test-{name}"
-    shutil.rmtree(outputs, ignore_errors=True)
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in environment.items():
-            patch.setenv(key, value)  # papermill's kernels inherit the environment
-        html = run_book(data_path, profile="quick", outputs_dir=outputs, build_parent=outputs, log=lambda _: None)
-    return outputs, html
-
-
-@pytest.fixture(scope="module")
-def tracking_store(tmp_path_factory):
-    return f"sqlite:///{tmp_path_factory.mktemp('book-mlflow') / 'mlflow.db'}"
-
-
-@pytest.fixture(scope="module")
-def sample_book(sample_path, tracking_store):
-    return build("sample", sample_path, {"MLFLOW_TRACKING_URI": tracking_store, "DATAJOBS_TRACKING": "on"})
 
 
 def test_one_page_per_notebook_with_figures_and_no_errors(sample_book):
@@ -168,7 +148,7 @@ def test_a_notebook_runs_with_tracking_disabled(sample_path, tmp_path, monkeypat
 
 @pytest.mark.real_data
 def test_book_on_the_real_file_with_tracking_disabled(real_path):
-    outputs, html = build("real", real_path, {"DATAJOBS_TRACKING": "off"})
+    outputs, html = build_quick_book("real", real_path, {"DATAJOBS_TRACKING": "off"})
     manifest = json.loads((outputs / "run_manifest.json").read_text())
     assert manifest["synthetic_sample"] is False
     page = (html / "outputs" / "test-real" / "notebooks" / "01_data_audit.html").read_text()
@@ -248,7 +228,7 @@ def test_small_five_label_file_builds_the_quick_book(tmp_path):
     from tests.test_labels import NEW_LABEL, SMALL_FIVE_CLASSES, five_class_profiles
 
     path = write_profiles_csv(five_class_profiles(SMALL_FIVE_CLASSES), tmp_path / "five_small.csv")
-    outputs, html = build("five", path, {"DATAJOBS_TRACKING": "off"})
+    outputs, html = build_quick_book("five", path, {"DATAJOBS_TRACKING": "off"})
     metadata = json.loads((outputs / "model" / "metadata.json").read_text())
     assert metadata["classes"][-1] == NEW_LABEL and metadata["minority_class"] == NEW_LABEL
     pages = {name: re.sub(r"<[^>]+>", "", (html / "outputs" / "test-five" / "notebooks" / f"{name}.html").read_text())

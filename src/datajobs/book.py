@@ -377,13 +377,42 @@ def launch_settings(environment: dict[str, str] | None = None) -> dict:
             "launch_buttons": buttons}
 
 
+
+BASE_URL_VARIABLE = "DATAJOBS_BASE_URL"  # where the site is published, e.g. https://owner.github.io/repo/
+
+
+def citation_substitutions() -> dict[str, str]:
+    """The "How to cite" section's fields, read from the top-level ``CITATION.cff``."""
+    import yaml
+
+    citation = yaml.safe_load((config.PROJECT_ROOT / "CITATION.cff").read_text())
+    authors = ", ".join(author.get("name") or f"{author['given-names']} {author['family-names']}"
+                        for author in citation["authors"])
+    return {"cite_authors": authors, "cite_title": citation["title"], "cite_version": str(citation["version"]),
+            "cite_date": str(citation["date-released"]), "cite_year": str(citation["date-released"])[:4]}
+
+
+def add_site_settings(book_config: dict, base_url: str) -> None:
+    """``html_baseurl`` and a sitemap when the site's address is known (a sitemap needs absolute URLs)."""
+    sphinx_config = book_config.setdefault("sphinx", {}).setdefault("config", {})
+    book_config.setdefault("parse", {})["myst_substitutions"] = citation_substitutions()
+    if not base_url:
+        return
+    base_url = base_url.rstrip("/") + "/"
+    sphinx_config.update({"html_baseurl": base_url, "ogp_site_url": base_url, "sitemap_url_scheme": "{link}",
+                          "sitemap_excludes": ["search.html", "genindex.html"]})
+    book_config["sphinx"]["extra_extensions"] = [*book_config["sphinx"].get("extra_extensions", []), "sphinx_sitemap"]
+
+
 def write_build_config(outputs_dir: Path, synthetic: bool) -> tuple[Path, Path]:
-    """The book's ``_config.yml`` and ``_toc.yml`` for this run (banner, outputs folder, launch buttons)."""
+    """The book's ``_config.yml`` and ``_toc.yml`` for this run (banner, outputs folder, launch buttons,
+    site address)."""
     import yaml
 
     book_config = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())
     book_config.setdefault("html", {})["announcement"] = SYNTHETIC_BANNER if synthetic else ""
     book_config.update(launch_settings())
+    add_site_settings(book_config, os.environ.get(BASE_URL_VARIABLE, "").strip())
     toc_text = (config.PROJECT_ROOT / "_toc.yml").read_text()
     relative = outputs_dir.resolve().relative_to(config.PROJECT_ROOT).as_posix()
     toc_text = toc_text.replace("outputs/notebooks/", f"{relative}/notebooks/")
@@ -399,15 +428,19 @@ def _jupyter_book() -> str:
     return str(local) if local.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
-def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print) -> Path:
-    """Run ``jupyter-book build -W -n --keep-going`` and return the HTML folder."""
+def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print, builder: str = "html") -> Path:
+    """Run ``jupyter-book build -W -n --keep-going`` and return the HTML folder.
+
+    ``builder="singlehtml"`` writes the whole book as one page (``_build/singlehtml``), which
+    :mod:`datajobs.pdf` prints.
+    """
     vendored = config.PROJECT_ROOT / "book" / "_static" / "vendor"
     if not (vendored / "embed-amd.js").is_file():
         raise BookError(f"widget JavaScript is not vendored in {vendored}: run `make setup` (npm install)")
     config_path, toc_path = write_build_config(outputs_dir, synthetic)
     command = [_jupyter_book(), "build", str(config.PROJECT_ROOT), "--config", str(config_path), "--toc",
-               str(toc_path), "--path-output", str(build_parent), "-W", "-n", "--keep-going"]
-    log_path = outputs_dir / "jupyter-book-build.log"
+               str(toc_path), "--path-output", str(build_parent), "--builder", builder, "-W", "-n", "--keep-going"]
+    log_path = outputs_dir / ("jupyter-book-build.log" if builder == "html" else f"jupyter-book-{builder}.log")
     started = time.perf_counter()
     with open(log_path, "w") as handle:
         result = subprocess.run(command, cwd=config.PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
@@ -417,8 +450,8 @@ def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print
                     if "WARNING" in line or "ERROR" in line or "Error" in line]
         raise BookError("jupyter-book build failed:\n  " + "\n  ".join(problems[-15:] or ["see " + str(log_path)])
                         + f"\nfull log: {log_path}")
-    log(f"  jupyter-book build: {time.perf_counter() - started:.0f} s")
-    return build_parent / "_build" / "html"
+    log(f"  jupyter-book build ({builder}): {time.perf_counter() - started:.0f} s")
+    return build_parent / "_build" / builder
 
 
 def check_executed_notebooks(outputs_dir: Path) -> None:

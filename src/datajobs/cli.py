@@ -1,4 +1,5 @@
-"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, app, monitor, student.
+"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, pdf, publish, app, monitor,
+student.
 
 Every sub-command turns a :class:`~datajobs.data.DataFileError` (or any other expected failure)
 into one line on stderr and exit status 2: users see what is wrong with their file, not a
@@ -200,6 +201,27 @@ def _command_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_pdf(args: argparse.Namespace) -> int:
+    from datajobs.book import BookError
+    from datajobs.pdf import make_pdf
+
+    try:
+        make_pdf(args.outputs, args.build_parent)
+    except BookError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
+def _command_publish(args: argparse.Namespace) -> int:
+    from datajobs.publish import PublishError, publish_html
+
+    try:
+        publish_html(args.html, remote=args.remote)
+    except PublishError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 APP_NOTEBOOK = config.OUTPUTS_DIR / "app" / "05_predictor.ipynb"
 
 
@@ -370,6 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the HTML goes to BUILD_PARENT/_build/html")
     book.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     book.set_defaults(handler=_command_book)
+
+    pdf = _command(commands, "pdf", "print the built book as one PDF (BUILD_PARENT/_build/pdf/datajobs.pdf)",
+                   ["datajobs pdf"])
+    pdf.add_argument("--outputs", default=str(config.OUTPUTS_DIR), help="the executed notebooks of `datajobs book`")
+    pdf.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the PDF goes to BUILD_PARENT/_build/pdf")
+    pdf.set_defaults(handler=_command_pdf)
+
+    publish = _command(commands, "publish", "push the built HTML to the gh-pages branch of a git remote",
+                       ["datajobs publish --remote origin"])
+    publish.add_argument("--html", default=str(config.PROJECT_ROOT / "_build" / "html"), help="the built book")
+    publish.add_argument("--remote", default="origin", help="a remote of this repository, or a URL or path")
+    publish.set_defaults(handler=_command_publish)
 
     monitor = _command(commands, "monitor", "drift and quality checks of a new batch against the training data",
                        ["datajobs monitor --reference data/sample/profiles_sample.csv --batch new_batch.csv"])
