@@ -1,4 +1,4 @@
-"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, app, monitor.
+"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, app, monitor, export-web.
 
 Every sub-command turns a :class:`~datajobs.data.DataFileError` (or any other expected failure)
 into one line on stderr and exit status 2: users see what is wrong with their file, not a
@@ -164,6 +164,14 @@ def _command_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_export_web(args: argparse.Namespace) -> int:
+    from datajobs.webexport import export_web_bundle
+
+    path = export_web_bundle(args.model, args.output)
+    print(f"wrote the browser predictor bundle ({path.stat().st_size / 1e6:.2f} MB) to {path}")
+    return 0
+
+
 def voila_command(port: int) -> list[str]:
     """The Voilà command serving the Predictor notebook on 127.0.0.1 only."""
     voila = Path(sys.executable).with_name("voila")
@@ -249,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--reference", required=True, help="the training data (CSV)")
     monitor.add_argument("--batch", required=True, help="the new batch (CSV, labelled or not)")
     monitor.set_defaults(handler=_command_monitor)
+
+    export_web = commands.add_parser("export-web", help="write the model as a JavaScript bundle for the browser")
+    export_web.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
+    export_web.add_argument("-o", "--output", required=True, help=".js file to write")
+    export_web.set_defaults(handler=_command_export_web)
 
     mlflow_ui = commands.add_parser("mlflow-ui", help="the MLflow UI of the tracking store on 127.0.0.1")
     mlflow_ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
