@@ -16,13 +16,14 @@ import matplotlib.colors
 import numpy as np
 
 from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS, PROFILE_LABELS
+from datajobs.data import _clean_text as clean_text
 from datajobs.data import normalise_experience, split_technologies
 from datajobs.plots import PALETTE
 from datajobs.predict import ProfileModel, profile_frame
 from datajobs.vocabulary import TECHNOLOGY_LOOKUP, make_key
+from datajobs.webexport import UNCERTAIN_MARGIN
 
 UNKNOWN_DIPLOMA = "(not given)"
-UNCERTAIN_MARGIN = 0.15
 TOP_CONTRIBUTIONS = 5
 
 EXAMPLE_PROFILE = {
@@ -65,6 +66,61 @@ def _feature_label(name: str, value) -> str:
     return labels.get(name, lambda: f"{name} = {value}")()
 
 
+@dataclass
+class CheckedForm:
+    """A form checked and normalised: the canonical one-row frame, or an error; and warnings."""
+
+    frame: object | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_form(model: ProfileModel, technologies: list[str] | tuple[str, ...] | str = (), free_text: str = "",
+               diploma: str | None = None, experience: str | float | None = None, city: str | None = None,
+               company: str | None = None) -> CheckedForm:
+    """Validate form values and normalise them by the loader's rules (no prediction).
+
+    The browser predictor (``resources/web/predictor.js``) applies the same checks with the same
+    messages; the tests compare the two.
+    """
+    checked = CheckedForm()
+    if isinstance(technologies, str):  # one cell as in a file: "Python/Spark"
+        technologies = split_technologies(technologies)
+    experience_text = "" if experience is None else str(experience).strip()
+    if experience_text:
+        parsed = normalise_experience(experience_text)
+        if parsed.warning:
+            checked.error = (f"Experience {experience_text!r} is not usable: give a number of years between "
+                             f"{EXPERIENCE_MIN_YEARS:g} and {EXPERIENCE_MAX_YEARS:g} (e.g. 3 or 3,5), "
+                             "or leave it empty if unknown.")
+            return checked
+    items = [item for item in (*(clean_text(str(item)) for item in technologies), *split_technologies(free_text or ""))
+             if item]
+    diploma = None if diploma in (None, "", UNKNOWN_DIPLOMA) or not str(diploma).strip() else diploma
+    city = (city or "").strip() or None
+    if not items and diploma is None and not experience_text and city is None:
+        checked.error = "The form is empty: give at least a technology, a diploma, an experience or a city."
+        return checked
+    frame = profile_frame("/".join(items), diploma, experience_text or None, city, company)
+    vocabulary = set(model.technology_vocabulary)
+    known = [item for item in frame["technologies"].iloc[0].split("/") if item in vocabulary]
+    if items and not known and diploma is None and not experience_text and city is None:
+        checked.error = ("None of these technologies is known to the model, and nothing else was given: "
+                         + ", ".join(items) + ".")
+        return checked
+    # An item is ignored when none of the technologies it stands for was seen in training.
+    ignored = [item for item in items if not vocabulary & set(TECHNOLOGY_LOOKUP.get(make_key(item), (item,)))]
+    if ignored:
+        checked.warnings.append("Ignored, not a technology the model knows: " + ", ".join(ignored) + ".")
+    city_value = frame["city"].iloc[0]
+    if isinstance(city_value, str) and model.known_cities and city_value not in model.known_cities:
+        checked.warnings.append(f"The model never saw the city {city_value}: it is treated as an unknown city.")
+    if not experience_text:
+        checked.warnings.append("Experience not given: the model uses what it learnt from profiles without it.")
+    checked.frame = frame
+    return checked
+
+
 def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ...] = (), free_text: str = "",
                     diploma: str | None = None, experience: str | float | None = None, city: str | None = None,
                     company: str | None = None) -> PredictionResult:
@@ -81,37 +137,11 @@ def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ..
         Form values; empty means unknown.
     """
     started = time.perf_counter()
-    result = PredictionResult()
-    experience_text = "" if experience is None else str(experience).strip()
-    if experience_text:
-        parsed = normalise_experience(experience_text)
-        if parsed.warning:
-            result.error = (f"Experience {experience_text!r} is not usable: give a number of years between "
-                            f"{EXPERIENCE_MIN_YEARS:g} and {EXPERIENCE_MAX_YEARS:g} (e.g. 3 or 3,5), "
-                            "or leave it empty if unknown.")
-            return result
-    typed = [item for item in split_technologies(free_text or "") if item]
-    unknown_typed = [item for item in typed if make_key(item) not in TECHNOLOGY_LOOKUP]
-    all_technologies = [*technologies, *typed]
-    diploma = None if diploma in (None, "", UNKNOWN_DIPLOMA) else diploma
-    city = (city or "").strip() or None
-    if not all_technologies and diploma is None and not experience_text and city is None:
-        result.error = "The form is empty: give at least a technology, a diploma, an experience or a city."
+    checked = check_form(model, technologies, free_text, diploma, experience, city, company)
+    result = PredictionResult(error=checked.error, warnings=checked.warnings)
+    if checked.error:
         return result
-    frame = profile_frame("/".join(all_technologies), diploma, experience_text or None, city, company)
-    known = [item for item in frame["technologies"].iloc[0].split("/") if item in set(model.technology_vocabulary)]
-    if all_technologies and not known and diploma is None and not experience_text and city is None:
-        result.error = ("None of these technologies is known to the model, and nothing else was given: "
-                        + ", ".join(all_technologies) + ".")
-        return result
-    if unknown_typed:
-        result.warnings.append("Ignored, not a technology the model knows: " + ", ".join(unknown_typed) + ".")
-    city_value = frame["city"].iloc[0]
-    if isinstance(city_value, str) and model.known_cities and city_value not in model.known_cities:
-        result.warnings.append(f"The model never saw the city {city_value}: it is treated as an unknown city.")
-    if not experience_text:
-        result.warnings.append("Experience not given: the model uses what it learnt from profiles without it.")
-
+    frame = checked.frame
     probabilities = model.predict_proba(frame)[0]
     predicted = str(model.decision.predict(probabilities[np.newaxis, :])[0])
     result.predicted = predicted
