@@ -65,8 +65,16 @@ function renderForm(el, model, predictor, withKernel) {
     box.checked = picked.has(name);
     return element("label", {className: "dj-tech"}, [box, document.createTextNode(" " + name)]);
   });
+  const pickedNote = element("div", {className: "dj-hint dj-picked"});
+  function showPicked() {
+    const names = boxes.map((label) => label.firstChild).filter((box) => box.checked).map((box) => box.value);
+    pickedNote.textContent = names.length ? "Ticked: " + names.join(", ") : "No technology ticked.";
+  }
+  boxes.forEach((label) => label.firstChild.addEventListener("change", showPicked));
+  showPicked();
   root.appendChild(element("fieldset", {className: "dj-technologies"},
-                           [element("legend", {text: "Technologies"}), element("div", {className: "dj-tech-grid"}, boxes)]));
+                           [element("legend", {text: "Technologies"}), element("div", {className: "dj-tech-grid"}, boxes),
+                            pickedNote]));
   const freeText = element("input", {type: "text", placeholder: "e.g. Python, Spark or Python/Spark"});
   freeText.value = example.free_text || "";
   root.appendChild(field("More technologies", freeText, "typed freely, normalised like the data loader"));
