@@ -103,3 +103,62 @@ def pixel_spread(png: bytes) -> float:
 
 def has(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+# Run in each page: problems a reader would see that the HTML alone does not show.
+_PAGE_CHECKS = """() => {
+  const article = document.querySelector('article') || document.body;
+  const width = article.getBoundingClientRect().width;
+  const scrolls = (element) => {
+    for (let node = element.parentElement; node && node !== article; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (['auto', 'scroll'].includes(style.overflowX) && node.getBoundingClientRect().width <= width + 1) return true;
+    }
+    return false;
+  };
+  const wide = [...article.querySelectorAll('table')]
+    .filter((table) => table.getBoundingClientRect().width > width + 1 && !scrolls(table))
+    .map((table) => table.innerText.slice(0, 60));
+  const figures = [...article.querySelectorAll('figure')].filter((figure) => figure.querySelector('img'));
+  const unreferenced = figures
+    .filter((figure) => !figure.id || !article.querySelector(`a[href="#${figure.id}"]`))
+    .map((figure) => figure.id || figure.innerText.slice(0, 60));
+  return {wide, unreferenced, text: document.body.innerText};
+}"""
+
+
+def crawl_book(html: Path, pages: list[Path], forbidden: list[str]) -> dict[str, list[str]]:
+    """Open every page of a built book in Chromium over HTTP and list what a reader would trip on.
+
+    Returns ``{page: [problem, ...]}`` for pages with problems: console errors, failed or
+    external requests, a forbidden string (build path, progress bar, glue literal) in the text,
+    a figure no sentence refers to, a table wider than the text column without its own scroll.
+    """
+    import re
+
+    problems: dict[str, list[str]] = {}
+    with static_server(html) as base, chromium_page() as page:
+        current: list[str] = []
+        page.on("console", lambda message: message.type == "error" and current.append(f"console: {message.text}"))
+        page.on("pageerror", lambda error: current.append(f"page error: {error}"))
+        page.on("requestfailed", lambda request: current.append(f"failed request: {request.url}"))
+        page.on("response", lambda response: response.status >= 400 and current.append(
+            f"HTTP {response.status}: {response.url}"))
+        page.on("request", lambda request: not request.url.startswith((base, "data:", "blob:", "about:"))
+                and current.append(f"external request: {request.url}"))
+        for path in pages:
+            current.clear()
+            relative = path.relative_to(html).as_posix()
+            page.goto(f"{base}/{relative}", wait_until="networkidle")
+            found = page.evaluate(_PAGE_CHECKS)
+            source = path.read_text()
+            for needle in forbidden:
+                if needle in source or needle in found["text"]:
+                    current.append(f"shows {needle!r}")
+            if re.search(r"\d+%\|[^\n]*\|", found["text"]) or re.search(r"\d+(\.\d+)?(it/s|s/it)\]", found["text"]):
+                current.append("shows a progress bar")
+            current.extend(f"table wider than the column without a scroll: {text!r}" for text in found["wide"])
+            current.extend(f"figure not referenced in the text: {name}" for name in found["unreferenced"])
+            if current:
+                problems[relative] = list(current)
+    return problems

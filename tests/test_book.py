@@ -14,8 +14,16 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from datajobs import config
-from datajobs.book import NOTEBOOKS, BookError, _execute, execute_notebooks, run_book
-from tests.browser import chromium_page, pixel_spread, static_server
+from datajobs.book import (
+    NOTEBOOKS,
+    BookError,
+    _execute,
+    execute_notebooks,
+    materialise_notebook,
+    notebook_source,
+    run_book,
+)
+from tests.browser import chromium_page, crawl_book, pixel_spread, static_server
 from tests.predictor_page import FORM_PROFILES, fill_and_predict, python_answer, wait_ready, watch
 
 pytestmark = pytest.mark.slow
@@ -50,7 +58,7 @@ def test_one_page_per_notebook_with_figures_and_no_errors(sample_book):
         assert "output stderr" not in page, f"{name} shows warnings or logs on stderr"
         if name not in {"05_predictor", "06_monitoring", "99_reproducibility"}:
             assert len(re.findall(r"<img [^>]*src=\"[^\"]*_images/", page)) >= 1, name
-    for page in ("book/intro.html", "book/data_card.html", "book/methods.html", "book/exercises.html"):
+    for page in ("book/data_card.html", "book/methods.html", "book/exercises.html"):
         assert (html / page).is_file()
 
 
@@ -98,7 +106,7 @@ def test_screenshots_index_and_predictor(sample_book, tmp_path):
     _, html = sample_book
     with static_server(html) as base, chromium_page() as page:
         page.goto(f"{base}/index.html")  # redirects to the introduction
-        page.wait_for_url("**/book/intro.html")
+        page.wait_for_url("**/notebooks/00_introduction.html")
         page.wait_for_selector("article h1")
         assert "Telling data jobs apart" in page.inner_text("article h1")
         index_png = page.screenshot()
@@ -194,7 +202,8 @@ def test_book_leaves_tracked_runs_and_a_champion(sample_book, tracking_store, mo
 
 def test_a_notebook_runs_with_tracking_disabled(sample_path, tmp_path, monkeypatch):
     monkeypatch.setenv("DATAJOBS_TRACKING", "off")
-    _execute(config.NOTEBOOKS_DIR / "01_data_audit.ipynb", tmp_path / "01.ipynb",
+    source = materialise_notebook(notebook_source("01_data_audit"), tmp_path / "source.ipynb")
+    _execute(source, tmp_path / "01.ipynb",
              {"data_path": str(sample_path), "results_dir": str(tmp_path / "results")})
     record = json.loads((tmp_path / "results" / "tracking" / "01_data_audit.json").read_text())
     assert record["run_id"] is None and record["skipped"] == "DATAJOBS_TRACKING=off"
@@ -208,3 +217,66 @@ def test_book_on_the_real_file_with_tracking_disabled(real_path):
     page = (html / "outputs" / "test-real" / "notebooks" / "01_data_audit.html").read_text()
     assert "synthetic sample" not in page
     assert "The file holds 7,649 profiles and 0 were lost" in re.sub(r"<[^>]+>", "", page)
+    assert crawl_book(html, book_pages(html, "test-real"), forbidden=[str(config.PROJECT_ROOT), "{glue"]) == {}
+
+
+def book_pages(html, outputs_name: str) -> list:
+    """Every page of the book a reader can reach from the navigation."""
+    return sorted((html / "outputs" / outputs_name / "notebooks").glob("*.html")) + sorted((html / "book").glob("*.html"))
+
+
+def test_every_page_reads_clean_in_a_browser(sample_book):
+    _, html = sample_book
+    pages = book_pages(html, "test-sample")
+    assert len(pages) >= len(STUDY_PAGES) + 3
+    problems = crawl_book(html, pages, forbidden=[str(config.PROJECT_ROOT), "{glue"])
+    assert problems == {}
+
+
+def glued_values(notebook_path) -> dict:
+    """Every value a notebook glued (myst-nb stores them as outputs tagged with a scrapbook name)."""
+    import ast
+
+    values = {}
+    for cell in nbformat.read(notebook_path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name and "text/plain" in output.get("data", {}):
+                text = output["data"]["text/plain"]
+                try:
+                    values[name] = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    values[name] = text
+    return values
+
+
+def test_key_results_box_matches_the_chapters_and_the_results_tables(sample_book):
+    import pandas as pd
+
+    outputs, html = sample_book
+    intro = glued_values(outputs / "notebooks" / "00_introduction.ipynb")
+    chapter = glued_values(outputs / "notebooks" / "04_catboost_selection.ipynb")
+    comparison = glued_values(outputs / "notebooks" / "03_model_comparison.ipynb")
+    scores = pd.read_csv(outputs / "results" / "test_split_scores.csv", index_col="model")
+    folds = pd.read_csv(outputs / "results" / "model_comparison_folds.csv")
+    means = folds.groupby(["model", "strategy"])["macro_f1"].mean()
+    lookup = intro["best_lookup"]
+    assert lookup == chapter["best_lookup"] and lookup in {"stack lookup", "stack + diploma lookup"}
+    assert intro["final_macro_f1"] == pytest.approx(chapter["test_macro_f1"])
+    assert intro["final_macro_f1"] == pytest.approx(scores.loc["final model (CatBoost)", "macro-F1"])
+    assert intro["lookup_macro_f1"] == pytest.approx(chapter["best_lookup_macro_f1"])
+    assert intro["lookup_macro_f1"] == pytest.approx(scores.loc[lookup, "macro-F1"])
+    assert intro["dummy_macro_f1"] == pytest.approx(scores.loc["dummy (class shares)", "macro-F1"])
+    assert intro["gain_macro_f1"] == pytest.approx(chapter["test_gain"])
+    assert intro["n_test"] == chapter["n_test"]
+    for name in ("top_error_true", "top_error_predicted", "lead_weight", "rule_f1_change", "worst_gap",
+                 "worst_gap_class", "mean_gap", "worst_level", "rate_missing", "rate_known"):
+        assert intro[name] == (pytest.approx(chapter[name], nan_ok=True) if isinstance(intro[name], float)
+                               else chapter[name]), name
+    assert intro["top_error_share"] == pytest.approx(chapter["pair_error_share"])
+    assert intro["cv_catboost"] == pytest.approx(means[("catboost", "class_weight")])
+    assert intro["cv_lookup"] == pytest.approx(comparison["lookup_macro_f1"])
+    assert intro["chance_macro_f1"] == pytest.approx(comparison["chance_mean"])
+    page = re.sub(r"<[^>]+>", "", (html / "outputs" / "test-sample" / "notebooks" / "00_introduction.html").read_text())
+    assert "Key results of this build" in page
+    assert f"{intro['final_macro_f1']:.3f}" in page and f"{intro['lookup_macro_f1']:.3f}" in page

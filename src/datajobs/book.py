@@ -32,20 +32,25 @@ NOTEBOOKS: tuple[dict, ...] = (
     {"name": "04_catboost_selection", "after": ()},
     {"name": "05_predictor", "after": ("04_catboost_selection",)},
     {"name": "06_monitoring", "after": ("04_catboost_selection",)},
+    # The first page, written last: its key results are read from the chapters' result tables.
+    {"name": "00_introduction", "after": ("03_model_comparison", "04_catboost_selection")},
     {"name": "99_reproducibility", "after": ("01_data_audit", "02_preprocessing", "03_model_comparison",
-                                             "04_catboost_selection", "05_predictor", "06_monitoring")},
+                                             "04_catboost_selection", "05_predictor", "06_monitoring",
+                                             "00_introduction")},
 )
 
 # Parameters of each profile; a notebook receives only those it declares in its parameters cell.
 PROFILES: dict[str, dict[str, dict]] = {
     "quick": {
         "02_preprocessing": {"n_splits": 3, "n_repeats": 1},
-        "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5},
+        "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5,
+                                "n_permutations": 20},
         "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 200},
     },
     "full": {
         "02_preprocessing": {"n_splits": 5, "n_repeats": 2},
-        "03_model_comparison": {"n_splits": 5, "n_repeats": 1, "fast": False, "sample_frac": 1.0},
+        "03_model_comparison": {"n_splits": 5, "n_repeats": 2, "fast": False, "sample_frac": 1.0,
+                                "n_permutations": 100},
         "04_catboost_selection": {"tuning_splits": 3, "quick_search": False,
                                   "iterations": config.CATBOOST_PARAMS["iterations"]},
     },
@@ -84,6 +89,21 @@ def package_fingerprint() -> str:
             digest.update(path.relative_to(config.PACKAGE_DIR).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def notebook_source(name: str) -> Path:
+    """The text source of a notebook: MyST markdown paired by jupytext, so edits diff as text."""
+    return config.NOTEBOOKS_DIR / f"{name}.md"
+
+
+def materialise_notebook(source: Path, target: Path) -> Path:
+    """Write the ``.ipynb`` that papermill or Voilà runs from a notebook's MyST-markdown source."""
+    import jupytext
+    import nbformat
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(jupytext.read(source), target)
+    return target
 
 
 def _declared_parameters(notebook: Path) -> set[str]:
@@ -129,6 +149,28 @@ def _execute(source: Path, target: Path, parameters: dict) -> None:
     except PapermillExecutionError as error:
         raise BookError(f"notebook {source.name} failed in cell {error.exec_count or error.cell_index}: "
                         f"{error.ename}: {error.evalue} (executed copy with the traceback: {target})") from None
+    tidy_for_readers(target)
+
+
+def tidy_for_readers(path: Path) -> None:
+    """Remove the build's traces from an executed notebook before it is published.
+
+    The cell papermill injects with this run's parameters is hidden like the ``parameters`` cell,
+    and papermill's record of the input and output paths (absolute paths of the build machine) is
+    made relative to the project root, so that a downloaded notebook shows no build path.
+    """
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    recorded = notebook.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if recorded.get(key):
+            recorded[key] = project_relative(Path(recorded[key]))
+    nbformat.write(notebook, path)
 
 
 def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config.SEED,
@@ -147,10 +189,12 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
     runs: list[NotebookRun] = []
     for spec in NOTEBOOKS:
         name = spec["name"]
-        source = config.NOTEBOOKS_DIR / f"{name}.ipynb"
+        source = notebook_source(name)
         target = executed_dir / f"{name}.ipynb"
         stamp = executed_dir / f"{name}.cache.json"
-        parameters = notebook_parameters(name, _declared_parameters(source), data_path, profile, seed, outputs_dir)
+        unexecuted = materialise_notebook(source, outputs_dir / "sources" / f"{name}.ipynb")
+        parameters = notebook_parameters(name, _declared_parameters(unexecuted), data_path, profile, seed,
+                                         outputs_dir)
         key = _cache_key(source, parameters, data_sha, fingerprint, [keys[upstream] for upstream in spec["after"]])
         keys[name] = key
         cached = json.loads(stamp.read_text()) if stamp.is_file() and target.is_file() else {}
@@ -163,7 +207,7 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
         log(f"  {name}: executing ...")
         started = time.perf_counter()
         stamp.unlink(missing_ok=True)
-        _execute(source, target, parameters)
+        _execute(unexecuted, target, parameters)
         seconds = time.perf_counter() - started
         stamp.write_text(json.dumps({"key": key, "seconds": seconds}))
         runs.append(NotebookRun(name, parameters, key, True, seconds))

@@ -172,10 +172,13 @@ def _command_export_web(args: argparse.Namespace) -> int:
     return 0
 
 
+APP_NOTEBOOK = config.OUTPUTS_DIR / "app" / "05_predictor.ipynb"
+
+
 def voila_command(port: int) -> list[str]:
-    """The Voilà command serving the Predictor notebook on 127.0.0.1 only."""
+    """The Voilà command serving the Predictor notebook (made from its markdown source) on 127.0.0.1 only."""
     voila = Path(sys.executable).with_name("voila")
-    return [str(voila) if voila.exists() else "voila", str(config.NOTEBOOKS_DIR / "05_predictor.ipynb"),
+    return [str(voila) if voila.exists() else "voila", str(APP_NOTEBOOK),
             f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1", "--theme=light",
             "--VoilaConfiguration.file_allowlist=[]", "--show_tracebacks=False"]
 
@@ -184,13 +187,15 @@ def _command_app(args: argparse.Namespace) -> int:
     import os
     import subprocess
 
+    from datajobs.book import materialise_notebook, notebook_source
     from datajobs.train import load_or_train_model
 
     # Train once here if needed, so the page does not wait for it at its first visit.
     model_dir = Path(args.model).resolve()
     load_or_train_model(model_dir, config.SAMPLE_DATA_PATH)
     print(f"predictor on http://127.0.0.1:{args.port} with the model in {model_dir} (Ctrl-C to stop)", flush=True)
-    return subprocess.call(voila_command(args.port), cwd=config.NOTEBOOKS_DIR,
+    materialise_notebook(notebook_source("05_predictor"), APP_NOTEBOOK)
+    return subprocess.call(voila_command(args.port), cwd=APP_NOTEBOOK.parent,
                            env={**os.environ, "DATAJOBS_MODEL_DIR": str(model_dir)})
 
 

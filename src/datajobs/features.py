@@ -256,3 +256,12 @@ def impute_experience_by_class_leaky(frame: pd.DataFrame, label_column: str = "p
     class_means = leaked.groupby(label_column, observed=True)["experience"].transform("mean")
     leaked["experience"] = leaked["experience"].fillna(class_means)
     return leaked
+
+
+def feature_source(feature: str) -> str:
+    """The CV field a column of :func:`catboost_frame` comes from (``tech_Python`` → ``technologies``)."""
+    if feature.startswith("tech_") or feature == "n_technologies":
+        return "technologies"
+    if feature.startswith("experience_"):
+        return "experience"
+    return {"diploma_rank": "diploma"}.get(feature, feature)

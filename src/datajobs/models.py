@@ -8,6 +8,8 @@ Resampling happens inside :class:`imblearn.pipeline.Pipeline`, which applies sam
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier
@@ -32,7 +34,7 @@ from datajobs.features import (
 )
 
 MODEL_NAMES: tuple[str, ...] = (
-    "dummy", "knn", "decision_tree", "random_forest", "adaboost", "svm",
+    "dummy", "stack_lookup", "stack_diploma_lookup", "knn", "decision_tree", "random_forest", "adaboost", "svm",
     "logistic_regression", "hist_gradient_boosting", "catboost",
 )
 STRATEGIES: tuple[str, ...] = ("none", "class_weight", "random_over", "smote", "random_under")
@@ -40,6 +42,10 @@ STRATEGIES: tuple[str, ...] = ("none", "class_weight", "random_over", "smote", "
 # Models whose scikit-learn estimator takes class_weight="balanced".
 _CLASS_WEIGHT_MODELS = {"decision_tree", "random_forest", "svm", "logistic_regression",
                         "hist_gradient_boosting", "catboost"}
+# Baselines a domain expert would try first: the majority profile per exact technology stack
+# (and per stack and diploma). They read the canonical frame directly and take no strategy.
+LOOKUP_KEYS: dict[str, tuple[str, ...]] = {"stack_lookup": ("technologies",),
+                                           "stack_diploma_lookup": ("technologies", "diploma")}
 # Models that need standardised inputs.
 _SCALED_MODELS = {"knn", "svm", "logistic_regression"}
 
@@ -49,9 +55,11 @@ def supports(model: str, strategy: str) -> bool:
     the numeric matrix that CatBoost's native categories do not give)."""
     if strategy == "class_weight":
         return model in _CLASS_WEIGHT_MODELS
+    if model == "dummy" or model in LOOKUP_KEYS:
+        return strategy == "none"
     if strategy == "smote":
-        return model not in {"catboost", "dummy"}
-    return model != "dummy" or strategy == "none"
+        return model != "catboost"
+    return True
 
 
 class CatBoostFeatures(TransformerMixin, BaseEstimator):
@@ -113,6 +121,64 @@ class CatBoostProfileClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+def stack_key(technologies: pd.Series) -> pd.Series:
+    """The technology stack of each profile as an order-free key (``AWS/Java`` = ``Java/AWS``)."""
+    # Few distinct stacks, many rows: key each distinct value once.
+    distinct = pd.unique(technologies.to_numpy(dtype=object))
+    keys = {value: "/".join(sorted(set(items))) for value, items in zip(distinct, split_technology_column(distinct),
+                                                                         strict=True)}
+    return pd.Series([keys[value] for value in technologies.to_numpy(dtype=object)], index=technologies.index,
+                     dtype=object)
+
+
+class LookupClassifier(ClassifierMixin, BaseEstimator):
+    """The majority profile of each exact combination of ``keys`` seen in training.
+
+    A combination never seen in training falls back to the majority of its first key alone (the
+    stack), then to the overall majority. This is the rule a recruiter with the training table in
+    hand would apply; a model is only worth its complexity where it beats it.
+
+    Parameters
+    ----------
+    keys : tuple of str
+        Columns of the canonical frame; ``technologies`` is compared as an unordered set.
+    """
+
+    def __init__(self, keys: tuple[str, ...] = ("technologies",)):
+        self.keys = keys
+
+    def _keys(self, X: pd.DataFrame) -> list:
+        """One hashable key per row: the stack alone, or a tuple (stack, diploma, …)."""
+        columns = [stack_key(X[key]).to_numpy() if key == "technologies"
+                   else X[key].astype(object).fillna("(missing)").to_numpy(dtype=object) for key in self.keys]
+        return list(columns[0]) if len(columns) == 1 else list(zip(*columns, strict=True))
+
+    @staticmethod
+    def _majority(keys: list, y: np.ndarray) -> dict:
+        counts = Counter(zip(keys, y, strict=True))
+        table: dict = {}
+        # Most frequent label per key; a tie goes to the label first in alphabetical order.
+        for (key, label), _ in sorted(counts.items(), key=lambda item: (-item[1], item[0][1])):
+            table.setdefault(key, label)
+        return table
+
+    def fit(self, X: pd.DataFrame, y):
+        y = np.asarray(pd.Series(y).astype(object), dtype=object)
+        keys = self._keys(X)
+        stacks = [key[0] for key in keys] if len(self.keys) > 1 else keys
+        self.classes_ = np.asarray(sorted(set(y)), dtype=object)
+        self.table_ = self._majority(keys, y)
+        self.first_key_table_ = self._majority(stacks, y)
+        self.majority_ = Counter(y).most_common(1)[0][0]
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        keys = self._keys(X)
+        stacks = [key[0] for key in keys] if len(self.keys) > 1 else keys
+        return np.asarray([self.table_.get(key, self.first_key_table_.get(stack, self.majority_))
+                           for key, stack in zip(keys, stacks, strict=True)], dtype=object)
+
+
 def _sampler(strategy: str, seed: int):
     if strategy == "random_over":
         return RandomOverSampler(random_state=seed)
@@ -171,6 +237,8 @@ def make_model(model: str, strategy: str = "none", seed: int = SEED, include_com
         raise ValueError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
     if not supports(model, strategy):
         raise ValueError(f"strategy {strategy!r} does not apply to model {model!r}")
+    if model in LOOKUP_KEYS:
+        return Pipeline([("classifier", LookupClassifier(keys=LOOKUP_KEYS[model]))])
     if model == "catboost":
         steps = [("features", CatBoostFeatures(include_company=include_company))]
     else:

@@ -93,23 +93,38 @@ def plot_technology_heatmap(share: pd.DataFrame, title: str):
     return figure
 
 
-def plot_fold_scores(results: pd.DataFrame, metric: str = "macro_f1", order: list[str] | None = None):
-    """Fold-level scores of each configuration (box + points), best first."""
+def plot_fold_scores(results: pd.DataFrame, metric: str = "macro_f1", order: list[str] | None = None,
+                     references: dict[str, float] | None = None, label: str | None = None):
+    """Fold-level scores of each configuration (box + points), best first.
+
+    ``references`` are drawn as labelled vertical lines (e.g. the dummy baseline or the chance
+    level) instead of boxes, so the axis stays scaled to the configurations it compares.
+    """
     data = results.assign(configuration=results["model"] + " / " + results["strategy"])
     order = order or list(data.groupby("configuration")[metric].mean().sort_values(ascending=False).index)
+    label = label or metric.replace("_", " ")
     figure, axes = _figure(8, max(4, 0.24 * len(order) + 1))
     sns.boxplot(data=data, x=metric, y="configuration", order=order, color="#dfe7f2", fliersize=0, ax=axes)
     sns.stripplot(data=data, x=metric, y="configuration", order=order, size=3, color="#1f3b73", ax=axes)
-    axes.set(xlabel=metric.replace("_", " "), ylabel="", title=f"{metric.replace('_', ' ')} on each fold")
+    low = data.loc[data["configuration"].isin(order), metric].min()
+    styles = iter(["--", ":", "-."])
+    for name, value in (references or {}).items():
+        if value >= low - 0.05:
+            axes.axvline(value, color="#d62728", linestyle=next(styles, "--"), label=f"{name}: {value:.3f}")
+        else:  # far below the compared scores: say it rather than squash the axis
+            axes.plot([], [], " ", label=f"{name}: {value:.3f} (off the axis)")
+    if references:
+        axes.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    axes.set(xlabel=label, ylabel="", title=f"{label} on each fold")
     return figure
 
 
-def plot_metric_grid(summary: pd.DataFrame, column: str, title: str):
-    """A model × strategy heatmap of one summary column."""
+def plot_metric_grid(summary: pd.DataFrame, column: str, title: str, label: str | None = None):
+    """A model × strategy heatmap of one summary column; ``label`` says in words what the colour is."""
     table = summary.pivot(index="model", columns="strategy", values=column)
     table = table.loc[table.mean(axis=1).sort_values(ascending=False).index]
     figure, axes = _figure(7.5, 0.4 * len(table) + 1.5)
-    sns.heatmap(table, annot=True, fmt=".2f", cmap="viridis", ax=axes, cbar_kws={"label": column})
+    sns.heatmap(table, annot=True, fmt=".2f", cmap="viridis", ax=axes, cbar_kws={"label": label or title})
     axes.set(xlabel="imbalance strategy", ylabel="", title=title)
     return figure
 

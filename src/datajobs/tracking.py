@@ -273,3 +273,23 @@ def resolve_model_directory(reference: str) -> Path:
         mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path=PROFILE_MODEL_ARTIFACT,
                                             dst_path=str(target))
     return target / PROFILE_MODEL_ARTIFACT
+
+
+def champion_state() -> dict:
+    """The registry as it stands now: the ``champion`` version and its out-of-fold macro-F1.
+
+    The book reports this after its own registration, so what a reader sees is the state this
+    build left, whatever earlier builds registered. Empty when tracking is off or unreachable.
+    """
+    if not tracking_enabled():
+        return {}
+    try:
+        _configure()
+        from mlflow import MlflowClient
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            champion = MlflowClient().get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
+    except Exception:  # no champion yet, or no store: nothing to report
+        return {}
+    return {"version": int(champion.version), "cv_macro_f1": float(champion.tags.get("cv_macro_f1", "nan"))}
