@@ -7,7 +7,9 @@ On the pages named in ``datajobs_predictor_pages`` only, it adds
 - a ``require.js`` path for the ``anywidget`` front end vendored in ``_static/vendor/`` (html-manager
   first asks require.js for a widget's module, and would otherwise fall back to a CDN).
 
-``datajobs book`` sets ``datajobs_predictor_bundle`` to the bundle it exported for this build.
+``datajobs book`` sets ``datajobs_predictor_bundle`` to the bundle it exported for this build. The
+page also names an empty icon (a browser asks for ``/favicon.ico`` otherwise, a 404 when served) and
+gets html-manager's icon fonts beside it (see ``_copy_widget_fonts``).
 """
 
 from __future__ import annotations
@@ -34,33 +36,13 @@ def _add_scripts(app, pagename, templatename, context, doctree) -> None:
                        "build the book with `datajobs book`, which exports it")
         return
     vendor = context["pathto"]("_static/vendor/", 1)
-    # Before embed-amd.js (priority 500): the widget manager's fonts are in the vendored folder too,
-    # not in a folder named after the npm package beside the page (404s otherwise).
-    app.add_js_file(None, priority=400,
-                    body=f"window.__jupyter_widgets_assets_path__ = new URL({vendor!r}, document.baseURI).href;")
+    # A browser asks for /favicon.ico when a page names no icon: a 404 in the console when served.
+    context["metatags"] = context.get("metatags", "") + '\n<link rel="icon" href="data:,">'
     # After require.js and before the widgets are rendered (on load).
     app.add_js_file(None, priority=600,
                     body=f"if (window.requirejs) {{ requirejs.config({{paths: {{anywidget: {vendor + 'anywidget'!r}}}}}); }}")
     app.add_js_file(f"{STATIC_FOLDER}/{Path(bundle).name}", priority=600)
     app.env.datajobs_predictor_pages_written = [*getattr(app.env, "datajobs_predictor_pages_written", []), pagename]
-
-
-def _quiet_console(app, pagename, templatename, context, doctree) -> None:
-    """Two console errors of every page, removed.
-
-    Sphinx 7 adds an inline script registered after its builder started twice (once with file name
-    ``None``, once ``""``): sphinx-thebe's ``const THEBE_JS_URL`` declared twice is an error. And a
-    browser asks for ``/favicon.ico`` when a page names no icon (a 404 when served).
-    """
-    context["metatags"] = context.get("metatags", "") + '\n<link rel="icon" href="data:,">'
-    seen, unique = set(), []
-    for script in context.get("script_files", []):
-        attributes = getattr(script, "attributes", {})
-        key = (getattr(script, "filename", str(script)) or "", attributes.get("body"), attributes.get("src"))
-        if key not in seen:
-            seen.add(key)
-            unique.append(script)
-    context["script_files"][:] = unique  # the builder's own list: handlers after this one add to it
 
 
 def _copy_bundle(app, exception) -> None:
@@ -89,7 +71,5 @@ def setup(app):
     app.add_config_value("datajobs_predictor_bundle", "", "html")
     app.add_config_value("datajobs_predictor_pages", ["05_predictor"], "html")
     app.connect("html-page-context", _add_scripts)
-    # Before handlers that return a template name (Sphinx stops at the first that does).
-    app.connect("html-page-context", _quiet_console, priority=450)
     app.connect("build-finished", _copy_bundle)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
