@@ -1,3 +1,9 @@
-// The widget manager (vendor/embed-amd.js) loads its fonts from this folder: tell it where the
-// vendored copy is, relative to this script, so no page asks for fonts that are not there.
-window.__jupyter_widgets_assets_path__ = document.currentScript.src.replace(/[^/]*$/, "vendor/");
+// Loaded before vendor/require.js and vendor/embed-amd.js on pages that hold widgets.
+// The widget manager resolves its fonts from the AMD module names it defines
+// ("@jupyter-widgets/html-manager/dist/…", "@jupyter-widgets/…"), which require.js would place
+// beside the page; map them to the vendored copy, so no page asks for files that are not there.
+(function () {
+  var vendor = document.currentScript.src.replace(/[^/]*$/, "vendor");
+  window.__jupyter_widgets_assets_path__ = vendor + "/";
+  window.require = {paths: {"@jupyter-widgets/html-manager/dist": vendor, "@jupyter-widgets": vendor}};
+})();

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -11,6 +13,11 @@ from datajobs.config import PROFILE_LABELS
 
 PALETTE = dict(zip(PROFILE_LABELS, sns.color_palette("colorblind", len(PROFILE_LABELS)), strict=True))
 sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _wrap(labels, width: int = 12) -> list[str]:
+    """Long category names on two lines, so neighbouring tick labels never overlap."""
+    return [textwrap.fill(str(label), width) for label in labels]
 
 
 def _figure(width: float = 8.0, height: float = 4.5):
@@ -67,10 +74,18 @@ def plot_experience_by_profile(frame: pd.DataFrame):
 
 def plot_crosstab_heatmap(frame: pd.DataFrame, column: str, title: str, normalize: str = "index",
                           order: list[str] | None = None):
+    """Share of each value of ``column`` within each profile; many values go down the rows."""
     table = pd.crosstab(frame["profile"], frame[column].fillna("missing"), normalize=normalize)
     table = table.reindex(index=[label for label in PROFILE_LABELS if label in table.index])
     if order:
         table = table.reindex(columns=[value for value in order if value in table.columns])
+    if table.shape[1] > 6:  # e.g. cities: one row each, profiles across
+        figure, axes = _figure(7, 0.38 * table.shape[1] + 1.5)
+        sns.heatmap(table.T, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=axes,
+                    xticklabels=_wrap(table.index))
+        axes.set(xlabel="", ylabel=column, title=title)
+        axes.tick_params(axis="y", rotation=0)
+        return figure
     figure, axes = _figure(max(6, 0.6 * table.shape[1] + 3), 3.6)
     sns.heatmap(table, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=axes)
     axes.set(xlabel=column, ylabel="", title=title)
@@ -88,7 +103,8 @@ def plot_top_counts(counts: pd.Series, title: str, xlabel: str, top: int = 20):
 def plot_technology_heatmap(share: pd.DataFrame, title: str):
     """Share of each profile that lists each technology (rows: technologies)."""
     figure, axes = _figure(7, max(4, 0.26 * len(share) + 1))
-    sns.heatmap(share, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=axes, annot_kws={"size": 7})
+    sns.heatmap(share, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=axes, annot_kws={"size": 7},
+                xticklabels=_wrap(share.columns))
     axes.set(xlabel="", ylabel="", title=title)
     return figure
 
@@ -150,7 +166,7 @@ def plot_confusion_matrix(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABE
     annotations = np.array([[f"{count}\n{fraction:.0%}" for count, fraction in zip(row, shares, strict=True)]
                             for row, shares in zip(matrix, share, strict=True)])
     figure, axes = _figure(6.5, 5)
-    sns.heatmap(share, annot=annotations, fmt="", cmap="Blues", cbar=False, xticklabels=labels,
+    sns.heatmap(share, annot=annotations, fmt="", cmap="Blues", cbar=False, xticklabels=_wrap(labels),
                 yticklabels=labels, ax=axes)
     axes.set(xlabel="predicted", ylabel="true", title="Confusion matrix on the held-out test split")
     return figure
