@@ -7,9 +7,7 @@ On the pages named in ``datajobs_predictor_pages`` only, it adds
 - a ``require.js`` path for the ``anywidget`` front end vendored in ``_static/vendor/`` (html-manager
   first asks require.js for a widget's module, and would otherwise fall back to a CDN).
 
-``datajobs book`` sets ``datajobs_predictor_bundle`` to the bundle it exported for this build. The
-page also names an empty icon (a browser asks for ``/favicon.ico`` otherwise, a 404 when served) and
-gets html-manager's icon fonts beside it (see ``_copy_widget_fonts``).
+``datajobs book`` sets ``datajobs_predictor_bundle`` to the bundle it exported for this build.
 """
 
 from __future__ import annotations
@@ -36,13 +34,12 @@ def _add_scripts(app, pagename, templatename, context, doctree) -> None:
                        "build the book with `datajobs book`, which exports it")
         return
     vendor = context["pathto"]("_static/vendor/", 1)
-    # A browser asks for /favicon.ico when a page names no icon: a 404 in the console when served.
-    context["metatags"] = context.get("metatags", "") + '\n<link rel="icon" href="data:,">'
-    # After require.js and before the widgets are rendered (on load).
+    # After require.js and embed-amd.js (which defines @jupyter-widgets/base): load the module now,
+    # while the page loads, rather than when the widget manager first asks for it after `load`.
     app.add_js_file(None, priority=600,
-                    body=f"if (window.requirejs) {{ requirejs.config({{paths: {{anywidget: {vendor + 'anywidget'!r}}}}}); }}")
+                    body=f"if (window.requirejs) {{ requirejs.config({{paths: {{anywidget: {vendor + 'anywidget'!r}}}}}); "
+                         "requirejs(['anywidget'], function () {}); }")
     app.add_js_file(f"{STATIC_FOLDER}/{Path(bundle).name}", priority=600)
-    app.env.datajobs_predictor_pages_written = [*getattr(app.env, "datajobs_predictor_pages_written", []), pagename]
 
 
 def _copy_bundle(app, exception) -> None:
@@ -51,20 +48,6 @@ def _copy_bundle(app, exception) -> None:
         target = Path(app.outdir) / "_static" / STATIC_FOLDER
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(bundle, target / Path(bundle).name)
-        _copy_widget_fonts(app)
-
-
-def _copy_widget_fonts(app) -> None:
-    """html-manager's stylesheet asks for its icon fonts under ``@jupyter-widgets/…`` beside the page
-    (its webpack public path is set only after the stylesheet is injected): put them there, or the
-    page logs 404s."""
-    fonts = sorted((Path(app.outdir) / "_static" / "vendor").glob("*.woff2"))
-    for pagename in getattr(app.env, "datajobs_predictor_pages_written", []):
-        page_folder = Path(app.builder.get_outfilename(pagename)).parent
-        for folder in (page_folder / "@jupyter-widgets", page_folder / "@jupyter-widgets" / "html-manager" / "dist"):
-            folder.mkdir(parents=True, exist_ok=True)
-            for font in fonts:
-                shutil.copy2(font, folder / font.name)
 
 
 def setup(app):
