@@ -13,8 +13,10 @@ VENDOR := book/_static/vendor
 .PHONY: help setup book test lint app mlflow-ui sample clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT)"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}' \
+		| sed -e 's|$$(PORT)|$(PORT)|g' -e 's|$$(MLFLOW_PORT)|$(MLFLOW_PORT)|g'
+	@echo "  variables: DATA=$(DATA) PROFILE=$(PROFILE) (full|quick) PORT=$(PORT) MLFLOW_PORT=$(MLFLOW_PORT)"
+	@echo "  example:   make book DATA=my_export.csv PROFILE=quick"
 
 setup: $(VENV)/.installed $(VENDOR)/embed-amd.js ## create .venv, install the package and the widget JavaScript
 

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from datajobs import config
+# Tests never touch the user's tracking store: every run, registered model and artifact of the
+# session (notebook kernels and CLI subprocesses inherit the variable) goes to a scratch store,
+# removed at the end. A test that needs its own store sets the variable itself.
+SCRATCH = Path(tempfile.mkdtemp(prefix="datajobs-tests-"))
+os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{SCRATCH / 'mlflow.db'}"
+
+from datajobs import config  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch_store_and_outputs():
+    """Remove the scratch store and the ``outputs/test-*`` folders the book tests build into."""
+    before = set(config.OUTPUTS_DIR.glob("test-*")) if config.OUTPUTS_DIR.is_dir() else set()
+    yield SCRATCH
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+    if config.OUTPUTS_DIR.is_dir():
+        for folder in set(config.OUTPUTS_DIR.glob("test-*")) - before:
+            shutil.rmtree(folder, ignore_errors=True)
+        if not any(config.OUTPUTS_DIR.iterdir()):
+            config.OUTPUTS_DIR.rmdir()
 
 
 @pytest.fixture(scope="session")

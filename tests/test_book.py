@@ -281,3 +281,25 @@ def test_key_results_box_matches_the_chapters_and_the_results_tables(sample_book
     page = re.sub(r"<[^>]+>", "", (html / "outputs" / "test-sample" / "notebooks" / "00_introduction.html").read_text())
     assert "Key results of this build" in page
     assert f"{intro['final_macro_f1']:.3f}" in page and f"{intro['lookup_macro_f1']:.3f}" in page
+
+
+
+
+def test_small_five_label_file_builds_the_quick_book(tmp_path):
+    # One build covers a label of the data's own and a file too small for the quick profile's folds.
+    from datajobs.synth import write_profiles_csv
+    from tests.test_labels import NEW_LABEL, SMALL_FIVE_CLASSES, five_class_profiles
+
+    path = write_profiles_csv(five_class_profiles(SMALL_FIVE_CLASSES), tmp_path / "five_small.csv")
+    outputs, html = build("five", path, {"DATAJOBS_TRACKING": "off"})
+    metadata = json.loads((outputs / "model" / "metadata.json").read_text())
+    assert metadata["classes"][-1] == NEW_LABEL and metadata["minority_class"] == NEW_LABEL
+    pages = {name: re.sub(r"<[^>]+>", "", (html / "outputs" / "test-five" / "notebooks" / f"{name}.html").read_text())
+             for name in STUDY_PAGES}
+    assert f"'{NEW_LABEL}', has 5 rows" in pages["03_model_comparison"]  # the page says why it changed
+    assert "all rows instead of 50%" in pages["03_model_comparison"]
+    assert "Small file" not in pages["02_preprocessing"]  # 3 folds fit 5 rows: nothing to adapt
+    assert NEW_LABEL in pages["04_catboost_selection"]
+    manifest = json.loads((outputs / "run_manifest.json").read_text())
+    comparison = next(entry for entry in manifest["notebooks"] if entry["name"] == "03_model_comparison")
+    assert comparison["parameters"]["sample_frac"] == 1.0

@@ -36,7 +36,7 @@ def test_validate_text_report_lists_row_warnings(write_csv, capsys):
     path = write_csv("Technologies;Diplome;Experience;Ville\nPython/Quantum Basket;Master;abc;Paris\n")
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "row 1, column 'Technologies'" in out and "row 1, column 'Experience'" in out
+    assert "line 2, column 'Technologies'" in out and "line 2, column 'Experience'" in out
 
 
 def test_synth_writes_a_loadable_file(tmp_path, capsys):
@@ -50,5 +50,5 @@ def test_synth_writes_a_loadable_file(tmp_path, capsys):
 def test_validate_real_file(real_path):
     result = run("validate", str(real_path))
     assert result.returncode == 0
-    assert "7649 read, 7649 out, 0 lost" in result.stdout
+    assert "7649 read from 7650 lines, 7649 out, 0 lost" in result.stdout
     assert "-> 4 levels" in result.stdout

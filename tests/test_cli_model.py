@@ -90,10 +90,10 @@ def test_predict_bad_file_names_file_and_column(model_dir, write_csv):
 def test_train_without_labels_is_a_clear_error(write_csv, tmp_path):
     path = write_csv("Technologies;Diplome;Experience;Ville\nPython;Master;1;Paris\n")
     result = run("train", "--data", str(path), "--out", str(tmp_path / "m"))
-    assert result.returncode == 2 and "labelled rows" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "no labelled row" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_evaluate_needs_labels(model_dir, write_csv):
     path = write_csv("Technologies;Diplome;Experience;Ville\nPython;Master;1;Paris\n")
     result = run("evaluate", "--model", str(model_dir), "--data", str(path))
-    assert result.returncode == 2 and "no row has a known Metier" in result.stderr
+    assert result.returncode == 2 and "no row has a Metier label" in result.stderr

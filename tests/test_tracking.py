@@ -44,12 +44,15 @@ def test_registry_round_trip_and_champion_rule(store, fast_model, tmp_path, samp
     with tracking.start_run("train 1") as tracker:
         first = tracking.log_profile_model(tracker, fast_model, first_dir)
     assert first["version"] == 1 and first["champion"] and first["reason"] == "no champion yet"
+    with tracking.start_run("train quietly") as tracker:
+        registered = tracking.log_profile_model(tracker, fast_model, first_dir, promote="never")
+    assert registered["version"] == 2 and not registered["champion"]
 
     worse = ProfileModel.load(first_dir)
     worse.metadata["cv_metrics"]["macro_f1"] -= 0.05
     with tracking.start_run("train 2") as tracker:
         second = tracking.log_profile_model(tracker, worse, worse.save(tmp_path / "second"))
-    assert second["version"] == 2 and not second["champion"] and "same folds" in second["reason"]
+    assert second["version"] == 3 and not second["champion"] and "same folds" in second["reason"]
 
     directory = tracking.resolve_model_directory("models:/datajobs-profile-classifier@champion")
     loaded = ProfileModel.load(directory)
@@ -86,3 +89,36 @@ def test_tracking_off(monkeypatch, tmp_path):
     tracker.log_metrics({"x": 1.0})
     tracker.record(tmp_path)
     assert json.loads((tmp_path / "off.json").read_text())["skipped"] == "DATAJOBS_TRACKING=off"
+
+
+def test_model_on_other_data_never_becomes_champion_for_being_newer(store, fast_model, tmp_path):
+    first_dir = fast_model.save(tmp_path / "first")
+    with tracking.start_run("book") as tracker:
+        assert tracking.log_profile_model(tracker, fast_model, first_dir)["champion"]
+    other = ProfileModel.load(first_dir)
+    other.metadata["training_data"]["sha256"] = "0" * 64  # trained on another file
+    other.metadata["cv_metrics"]["macro_f1"] += 0.2  # even with a better score on its own folds
+    with tracking.start_run("book on other data") as tracker:
+        outcome = tracking.log_profile_model(tracker, other, other.save(tmp_path / "other"))
+    assert outcome["version"] == 2 and not outcome["champion"] and "other data" in outcome["reason"]
+    assert "datajobs promote 2" in outcome["reason"]
+
+
+def test_train_registers_only_and_promote_moves_the_champion(store, sample_path, tmp_path, capsys):
+    import mlflow
+
+    small = tmp_path / "small.csv"
+    small.write_text("".join(sample_path.read_text().splitlines(keepends=True)[:301]))
+    assert main(["train", "--data", str(small), "--out", str(tmp_path / "m1"), "--iterations", "40"]) == 0
+    assert "champion unchanged" in capsys.readouterr().out
+    client = mlflow.MlflowClient()
+    with pytest.raises(Exception, match="alias"):
+        client.get_model_version_by_alias(tracking.REGISTERED_MODEL_NAME, "champion")
+    assert main(["train", "--data", str(small), "--out", str(tmp_path / "m2"), "--iterations", "40",
+                 "--promote"]) == 0
+    assert "version 2 as champion (promoted on request)" in capsys.readouterr().out
+    assert main(["promote", "1"]) == 0
+    assert "version 1 is now champion (was 2)" in capsys.readouterr().out
+    assert int(client.get_model_version_by_alias(tracking.REGISTERED_MODEL_NAME, "champion").version) == 1
+    assert main(["promote", "9"]) == 2
+    assert "cannot promote version 9" in capsys.readouterr().err

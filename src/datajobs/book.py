@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from datajobs import __version__, config
 from datajobs.data import file_sha256, load_profiles
+from datajobs.models import KNN_NEIGHBOURS, SMOTE_NEIGHBOURS
 
 # Executed in this order; "after" names the notebooks whose outputs a notebook reads.
 NOTEBOOKS: tuple[dict, ...] = (
@@ -120,15 +123,80 @@ def project_relative(path: Path) -> str:
         return str(path)
 
 
+# The held-out share of the CatBoost page (its notebook's default) and the folds of the final
+# model's calibration: together they set the fewest rows a label needs for the book to run.
+CATBOOST_TEST_SIZE = 0.2
+
+
+def adapt_profile(counts: dict[str, int], profile: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """Fit a profile's parameters to the data's smallest label, before any notebook runs.
+
+    Stratified folds need at least as many rows of each label as folds; the CatBoost page holds
+    out ``CATBOOST_TEST_SIZE`` of each label and calibrates on 3 folds of the rest. When the
+    smallest label has too few rows for a page's folds (or for its sampled share), the page gets
+    fewer folds (or all rows) and a sentence saying so; when it cannot run at all, the book stops.
+
+    Returns
+    -------
+    (parameters, notes)
+        Each notebook's profile parameters after adaptation, and for each adapted notebook the
+        sentence its page shows.
+
+    Raises
+    ------
+    BookError
+        In one line naming the label and its row count, when a label has too few rows.
+    """
+    from datajobs.train import CALIBRATION_SPLITS, LabelError, check_class_counts
+
+    parameters = {name: dict(values) for name, values in PROFILES[profile].items()}
+    needed = next(rows for rows in range(CALIBRATION_SPLITS, 1000)
+                  if rows - math.ceil(rows * CATBOOST_TEST_SIZE) >= CALIBRATION_SPLITS)
+    try:
+        check_class_counts(counts, needed, f"the book ({CALIBRATION_SPLITS} folds on the "
+                           f"{1 - CATBOOST_TEST_SIZE:.0%} training split)")
+    except LabelError as error:
+        raise BookError(str(error)) from None
+    label = min(counts, key=lambda name: counts[name])
+    smallest = counts[label]
+    notes: dict[str, str] = {}
+    for name, values in parameters.items():
+        changes = []
+        fraction = values.get("sample_frac", 1.0)
+        if "n_splits" in values and fraction < 1.0 and round(smallest * fraction) < values["n_splits"]:
+            changes.append(f"all rows instead of {fraction:.0%}")
+            values["sample_frac"] = 1.0
+        if "n_splits" in values and smallest < values["n_splits"]:
+            changes.append(f"{smallest} folds instead of {values['n_splits']}")
+            values["n_splits"] = smallest
+        if name == "03_model_comparison":
+            # Rows of the smallest label, and of all labels, in a training fold of this page.
+            folds = values["n_splits"]
+            used = round(smallest * values.get("sample_frac", 1.0))
+            minority_rows = used - math.ceil(used / folds)
+            fold_rows = int(sum(counts.values()) * values.get("sample_frac", 1.0) * (folds - 1) / folds)
+            if minority_rows - 1 < SMOTE_NEIGHBOURS:
+                changes.append(f"SMOTE with {max(1, minority_rows - 1)} neighbours instead of {SMOTE_NEIGHBOURS}")
+            if fold_rows < KNN_NEIGHBOURS:
+                changes.append(f"k-NN with {fold_rows} neighbours instead of {KNN_NEIGHBOURS}")
+        if changes:
+            notes[name] = (f"This file is small: its smallest label, {label!r}, has {smallest} rows, so this page "
+                           f"uses {' and '.join(changes)}: each training fold must hold every label, and "
+                           "enough rows for the neighbours.")
+    return parameters, notes
+
+
 def notebook_parameters(name: str, declared: set[str], data_path: Path, profile: str, seed: int,
-                        outputs_dir: Path) -> dict:
+                        outputs_dir: Path, adapted: dict[str, dict] | None = None,
+                        notes: dict[str, str] | None = None) -> dict:
     values = {
         "data_path": project_relative(data_path),
         "seed": seed,
         "model_dir": project_relative(outputs_dir / "model"),
         "results_dir": project_relative(outputs_dir / "results"),
         "manifest_path": project_relative(outputs_dir / "run_manifest.json"),
-        **PROFILES[profile].get(name, {}),
+        **(adapted or PROFILES[profile]).get(name, {}),
+        "small_file_note": (notes or {}).get(name, ""),
     }
     return {key: value for key, value in values.items() if key in declared}
 
@@ -139,13 +207,19 @@ def _cache_key(source: Path, parameters: dict, data_sha: str, fingerprint: str, 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _execute(source: Path, target: Path, parameters: dict) -> None:
+def _execute(source: Path, target: Path, parameters: dict, progress: bool = False) -> None:
+    """Execute one notebook with papermill; ``progress`` draws cells done / total and elapsed time."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    bar = {"desc": f"  {target.stem}", "unit": "cell", "leave": False, "mininterval": 1.0,
+           "bar_format": "{desc}: {n_fmt}/{total_fmt} cells, {elapsed} elapsed"} if progress else False
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(config.PROJECT_ROOT),
-                                   kernel_name="python3", progress_bar=False, log_output=False)
+                                   kernel_name="python3", progress_bar=bar, log_output=False,
+                                   # The kernel's own log ("running over TCP without encryption" at each
+                                   # start) is noise here: it runs on this machine only.
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except PapermillExecutionError as error:
         raise BookError(f"notebook {source.name} failed in cell {error.exec_count or error.cell_index}: "
                         f"{error.ename}: {error.evalue} (executed copy with the traceback: {target})") from None
@@ -173,20 +247,59 @@ def tidy_for_readers(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
+# Seconds each notebook took on the shipped 3,000-row sample on the 2-core development machine
+# (shared with other jobs; the run manifests of `make book`), used to say up front how long a run
+# takes until this machine has timings of its own (kept in the cache stamps).
+TYPICAL_SECONDS: dict[str, dict[str, float]] = {
+    "quick": {"01_data_audit": 19, "02_preprocessing": 34, "03_model_comparison": 55,
+              "04_catboost_selection": 53, "05_predictor": 10, "06_monitoring": 12, "99_reproducibility": 7},
+    "full": {"01_data_audit": 35, "02_preprocessing": 95, "03_model_comparison": 455,
+             "04_catboost_selection": 454, "05_predictor": 10, "06_monitoring": 19, "99_reproducibility": 13},
+}
+TYPICAL_ROWS = 3000
+
+
+def expected_seconds(name: str, profile: str, rows: int, stamp: dict) -> float:
+    """A rough duration: this machine's last run of the notebook in this profile, else the typical
+    figure. Each notebook pays a fixed start-up (kernel, imports: the quickest notebook's time);
+    the rest grows about linearly with the rows."""
+    startup = min(TYPICAL_SECONDS[profile].values())
+    if stamp.get("profile") == profile and stamp.get("rows"):
+        measured, measured_rows = stamp["seconds"], stamp["rows"]
+    else:
+        measured, measured_rows = TYPICAL_SECONDS[profile].get(name, startup), TYPICAL_ROWS
+    return startup + max(measured - startup, 0.0) * rows / measured_rows
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config.SEED,
                       outputs_dir: Path = config.OUTPUTS_DIR, force: bool = False,
-                      log=print) -> list[NotebookRun]:
-    """Execute every notebook (or reuse its cached execution) and write the run manifest."""
+                      log=print, progress: bool | None = None) -> list[NotebookRun]:
+    """Execute every notebook (or reuse its cached execution) and write the run manifest.
+
+    Says up front roughly how long the notebooks to execute will take; ``progress`` (default:
+    when stderr is a terminal) shows each notebook's cells done / total and elapsed time.
+    """
     if profile not in PROFILES:
         raise BookError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    progress = sys.stderr.isatty() if progress is None else progress
     loaded = load_profiles(data_path)  # fail early, with the loader's clear error, on a bad file
+    from datajobs.train import class_counts, labelled_rows
+
+    adapted, notes = adapt_profile(class_counts(labelled_rows(loaded.frame)[0]), profile)
+    for name, note in notes.items():
+        log(f"  {name}: {note}")
     data_sha = loaded.report.sha256
+    rows = len(loaded.frame)
     fingerprint = package_fingerprint()
     executed_dir = outputs_dir / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = outputs_dir / "run_manifest.json"
     keys: dict[str, str] = {}
-    runs: list[NotebookRun] = []
+    plan = []
     for spec in NOTEBOOKS:
         name = spec["name"]
         source = notebook_source(name)
@@ -194,24 +307,33 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
         stamp = executed_dir / f"{name}.cache.json"
         unexecuted = materialise_notebook(source, outputs_dir / "sources" / f"{name}.ipynb")
         parameters = notebook_parameters(name, _declared_parameters(unexecuted), data_path, profile, seed,
-                                         outputs_dir)
+                                         outputs_dir, adapted, notes)
         key = _cache_key(source, parameters, data_sha, fingerprint, [keys[upstream] for upstream in spec["after"]])
         keys[name] = key
         cached = json.loads(stamp.read_text()) if stamp.is_file() and target.is_file() else {}
-        if not force and cached.get("key") == key:
+        reuse = not force and cached.get("key") == key
+        plan.append((name, unexecuted, target, stamp, parameters, key, cached, reuse,
+                     0.0 if reuse else expected_seconds(name, profile, rows, cached)))
+    to_run = [entry for entry in plan if not entry[7]]
+    if to_run:
+        log(f"  {len(to_run)} of {len(plan)} notebooks to execute ({profile} profile, {rows:,} rows): "
+            f"about {_duration(sum(entry[8] for entry in to_run))}, then about a minute for the HTML")
+    runs: list[NotebookRun] = []
+    for name, unexecuted, target, stamp, parameters, key, cached, reuse, expected in plan:
+        if reuse:
             runs.append(NotebookRun(name, parameters, key, False, cached["seconds"]))
             log(f"  {name}: unchanged, cached ({cached['seconds']:.0f} s when executed)")
             continue
         if name == "99_reproducibility":
             _write_manifest(manifest_path, data_path, data_sha, profile, seed, runs)
-        log(f"  {name}: executing ...")
+        log(f"  {name}: executing (about {_duration(expected)}) ...")
         started = time.perf_counter()
         stamp.unlink(missing_ok=True)
-        _execute(unexecuted, target, parameters)
+        _execute(unexecuted, target, parameters, progress)
         seconds = time.perf_counter() - started
-        stamp.write_text(json.dumps({"key": key, "seconds": seconds}))
+        stamp.write_text(json.dumps({"key": key, "seconds": seconds, "profile": profile, "rows": rows}))
         runs.append(NotebookRun(name, parameters, key, True, seconds))
-        log(f"  {name}: done in {seconds:.0f} s")
+        log(f"  {name}: done in {_duration(seconds)}")
     _write_manifest(manifest_path, data_path, data_sha, profile, seed, runs)
     return runs
 
@@ -305,20 +427,76 @@ def check_executed_notebooks(outputs_dir: Path) -> None:
                     raise BookError(f"{path.name}, cell {index}: {output.get('ename')}: {output.get('evalue')}")
 
 
+@contextlib.contextmanager
+def keep_previous_on_failure(folders: list[Path], log=print):
+    """Back up ``folders`` (the outputs and the HTML); on any failure, put them back as they were.
+
+    The executed notebooks, the model and ``_build/html`` then always come from one complete
+    run. The failed run's folders are kept next to them with a ``.failed`` suffix for
+    inspection. A backup left by an interrupted run (killed before it could restore) is the last
+    complete state, and is restored first.
+    """
+    backups = {folder: folder.with_name(f".{folder.name}.previous") for folder in folders}
+    for folder, backup in backups.items():
+        if backup.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            backup.rename(folder)
+            log(f"  restored {project_relative(folder)} from an interrupted run")
+        if folder.is_dir():
+            shutil.copytree(folder, backup, symlinks=True)
+    try:
+        yield
+    except BaseException:
+        for folder, backup in backups.items():
+            failed = folder.with_name(f"{folder.name}.failed")
+            shutil.rmtree(failed, ignore_errors=True)
+            if folder.is_dir():
+                folder.rename(failed)
+            if backup.is_dir():
+                backup.rename(folder)
+        kept = " and ".join(project_relative(folder) for folder in folders if folder.is_dir())
+        log(f"  build failed: {kept or 'nothing'} left as before; the failed run is in "
+            + ", ".join(project_relative(folder.with_name(f"{folder.name}.failed")) for folder in folders))
+        raise
+    for backup in backups.values():
+        shutil.rmtree(backup, ignore_errors=True)
+
+
 def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SEED,
              outputs_dir: str | Path = config.OUTPUTS_DIR, build_parent: str | Path = config.PROJECT_ROOT,
              force: bool = False, log=print) -> Path:
-    """Execute the notebooks and build the book; returns the HTML folder."""
+    """Execute the notebooks and build the book; returns the HTML folder.
+
+    All or nothing: when a notebook, the build or a write fails, the previous outputs and book
+    are put back (see :func:`keep_previous_on_failure`).
+    """
     data_path = resolve_path(data_path)
     outputs_dir = resolve_path(outputs_dir)
     build_parent = resolve_path(build_parent)
+    # All of _build (HTML, Sphinx's environment, executed copies), so a restored book and Sphinx's
+    # record of what it built stay in step.
+    build_dir = build_parent / "_build"
+    folders = [outputs_dir] + ([] if build_dir.is_relative_to(outputs_dir) else [build_dir])
     started = time.perf_counter()
-    log(f"book on {data_path} ({profile} profile)")
-    execute_notebooks(data_path, profile, seed, outputs_dir, force, log)
-    check_executed_notebooks(outputs_dir)
-    # The manifest already knows whether this data is the sample: no need to hash the file again.
-    synthetic = json.loads((outputs_dir / "run_manifest.json").read_text())["synthetic_sample"]
-    bundle = export_predictor_bundle(outputs_dir, log)
-    html = build_html(outputs_dir, build_parent, synthetic, log, predictor_bundle=bundle)
+    log(f"book on {project_relative(data_path)} ({profile} profile)")
+    # A bad file, or a label too small for the profile, stops here: nothing backed up or executed.
+    from datajobs.train import class_counts, labelled_rows
+
+    adapt_profile(class_counts(labelled_rows(load_profiles(data_path).frame)[0]), profile)
+    try:
+        with keep_previous_on_failure(folders, log):
+            execute_notebooks(data_path, profile, seed, outputs_dir, force, log)
+            check_executed_notebooks(outputs_dir)
+            # The manifest already knows whether this data is the sample: no need to hash the file again.
+            synthetic = json.loads((outputs_dir / "run_manifest.json").read_text())["synthetic_sample"]
+            bundle = export_predictor_bundle(outputs_dir, log)
+            html = build_html(outputs_dir, build_parent, synthetic, log, predictor_bundle=bundle)
+    except BookError as error:
+        # The executed copies named in the message now live in the .failed folder.
+        message = str(error).replace(str(outputs_dir) + os.sep, str(outputs_dir) + ".failed" + os.sep)
+        raise BookError(message) from None
+    except OSError as error:
+        raise BookError(f"cannot write {getattr(error, 'filename', None) or 'the outputs'}: "
+                        f"{error.strerror or error}") from None
     log(f"book built in {time.perf_counter() - started:.0f} s: {html / 'index.html'}")
     return html

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,7 @@ class UsageError(Exception):
 def _command_validate(args: argparse.Namespace) -> int:
     from datajobs.data import load_profiles
 
-    loaded = load_profiles(args.input)
+    loaded = load_profiles(args.input, sheet=args.sheet)
     if args.json:
         print(json.dumps(loaded.report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -59,12 +60,15 @@ def _load_model(reference: str):
 
 def _command_train(args: argparse.Namespace) -> int:
     from datajobs.data import load_profiles
+    from datajobs.evaluate import label_slug
     from datajobs.train import LabelError, fit_profile_model
 
-    loaded = load_profiles(args.data)
+    loaded = load_profiles(args.data, sheet=args.sheet)
     try:
-        model = fit_profile_model(loaded.frame, include_company=not args.no_company, seed=args.seed,
-                                  data_sha256=loaded.report.sha256, data_path=str(Path(args.data).resolve()))
+        params = {"iterations": args.iterations} if args.iterations else None
+        model = fit_profile_model(loaded.frame, params=params, include_company=not args.no_company, seed=args.seed,
+                                  data_sha256=loaded.report.sha256, data_path=str(Path(args.data).resolve()),
+                                  minority=args.minority)
     except LabelError as error:
         raise UsageError(f"{args.data}: {error}") from None
     model.save(args.out)
@@ -74,14 +78,17 @@ def _command_train(args: argparse.Namespace) -> int:
         tracker.log_params({"data_path": str(Path(args.data).resolve()), "data_sha256": loaded.report.sha256,
                             "seed": args.seed, "include_company": not args.no_company, **model.metadata["params"]})
         tracker.log_metrics({f"cv_{name}": value for name, value in model.metadata["cv_metrics"].items()})
-        registry = tracking.log_profile_model(tracker, model, Path(args.out))
+        registry = tracking.log_profile_model(tracker, model, Path(args.out),
+                                              promote="always" if args.promote else "never")
     metadata = model.metadata
     metrics = metadata["cv_metrics"]
     print(f"trained on {metadata['training_rows']} rows of {args.data} in {metadata['training_seconds']:.1f} s"
-          + (f" ({metadata['rows_without_label_excluded']} rows without a known label excluded)"
+          + (f" ({metadata['rows_without_label_excluded']} rows without a label left out)"
              if metadata["rows_without_label_excluded"] else ""))
+    minority = metadata["minority_class"]
+    print(f"classes: {', '.join(f'{label} ({count})' for label, count in metadata['class_counts'].items())}")
     print(f"out-of-fold macro-F1 {metrics['macro_f1']:.3f}, accuracy {metrics['accuracy']:.3f}, "
-          f"Lead data scientist F1 {metrics['f1_lead_data_scientist']:.3f}")
+          f"{minority} F1 {metrics['f1_' + label_slug(minority)]:.3f} (minority class, weighted by the decision rule)")
     print(f"model written to {args.out}")
     if registry:
         print(f"registered {registry['registered_model']} version {registry['version']}"
@@ -121,15 +128,15 @@ def _command_predict(args: argparse.Namespace) -> int:
     from datajobs.predict import predict_file
 
     model = _load_model(args.model)
-    output = predict_file(model, args.input, args.output)
+    output = predict_file(model, args.input, args.output, sheet=args.sheet, raw=args.raw)
     flagged = int((output["warnings"] != "").sum())
     unscored = int((output["predicted_metier"] == "").sum())
-    target = args.output or "(not written: give -o)"
+    target = args.output or "stdout"
     print(f"scored {len(output) - unscored} of {len(output)} rows -> {target}; "
           f"{flagged} rows with warnings, {unscored} not scorable", file=sys.stderr)
     if args.output is None:
         columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")], "warnings"]
-        print(output[columns].to_csv(index=False), end="")
+        print(output[columns].round(4).to_csv(index=False), end="")
     return 0
 
 
@@ -139,12 +146,16 @@ def _command_evaluate(args: argparse.Namespace) -> int:
     from datajobs.train import labelled_rows
 
     model = _load_model(args.model)
-    frame, excluded = labelled_rows(load_profiles(args.data).frame)
+    frame, excluded = labelled_rows(load_profiles(args.data, sheet=args.sheet).frame)
     if frame.empty:
-        raise UsageError(f"{args.data}: no row has a known Metier label to evaluate against")
-    scores = score_predictions(frame["profile"].astype(object), model.predict(frame))
+        raise UsageError(f"{args.data}: no row has a Metier label to evaluate against")
+    truth = frame["profile"].astype(object)
+    unknown = sorted(set(truth) - set(model.classes))
+    # A label the model never saw is scored too (it is always wrong): the score must not hide it.
+    scores = score_predictions(truth, model.predict(frame), (*model.classes, *unknown))
     print(json.dumps({
         "rows": len(frame), "rows_without_label_excluded": excluded,
+        "labels_unknown_to_the_model": {label: int((truth == label).sum()) for label in unknown},
         "accuracy": round(scores["accuracy"], 4), "macro_f1": round(scores["macro_f1"], 4),
         "balanced_accuracy": round(scores["balanced_accuracy"], 4),
         "per_class_f1": {label: round(scores[f"f1_{label_slug(label)}"], 4) for label in model.classes},
@@ -180,7 +191,11 @@ def voila_command(port: int) -> list[str]:
     voila = Path(sys.executable).with_name("voila")
     return [str(voila) if voila.exists() else "voila", str(APP_NOTEBOOK),
             f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1", "--theme=light",
-            "--VoilaConfiguration.file_allowlist=[]", "--show_tracebacks=False"]
+            # Serve no file beside the page (a pattern no path matches; "=[]" is deprecated syntax).
+            "--VoilaConfiguration.file_allowlist=^$", "--show_tracebacks=False",
+            # Quiet: Voilà's own lines ("not trusted" for a notebook made at start-up) are noise
+            # here, and the kernel talks over a local socket, not TCP (no transport warning).
+            "--Voila.log_level=ERROR", "--KernelManager.transport=ipc"]
 
 
 def _command_app(args: argparse.Namespace) -> int:
@@ -199,6 +214,21 @@ def _command_app(args: argparse.Namespace) -> int:
                            env={**os.environ, "DATAJOBS_MODEL_DIR": str(model_dir)})
 
 
+def _command_promote(args: argparse.Namespace) -> int:
+    from datajobs import tracking
+
+    if not tracking.tracking_enabled():
+        raise UsageError("tracking is off (DATAJOBS_TRACKING=off): there is no registry to promote in")
+    try:
+        outcome = tracking.promote_version(args.version)
+    except Exception as error:  # unknown version, store unreachable
+        raise UsageError(f"cannot promote version {args.version} of {tracking.REGISTERED_MODEL_NAME} "
+                         f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})") from None
+    print(f"{tracking.REGISTERED_MODEL_NAME} version {outcome['version']} is now champion "
+          f"(was {outcome['previous'] or 'none'}); out-of-fold macro-F1 {outcome['cv_macro_f1']}")
+    return 0
+
+
 def _command_mlflow_ui(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -212,67 +242,128 @@ def _command_mlflow_ui(args: argparse.Namespace) -> int:
                             "--host", "127.0.0.1", "--port", str(args.port)])
 
 
+SHEET_HELP = "worksheet of an .xlsx file, by name or 1-based position (default: the first sheet)"
+MODEL_HELP = ("model directory, or a registry reference: models:/datajobs-profile-classifier@champion "
+              "(the champion) or models:/datajobs-profile-classifier/3 (version 3)")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default (paths relative to the project) and keeps the examples' layout."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        if isinstance(default, str) and default.startswith(str(config.PROJECT_ROOT)):
+            default = Path(default).relative_to(config.PROJECT_ROOT).as_posix() or "."
+        return f"{text} (default: {default})"
+
+
+def _command(commands, name: str, help: str, examples: list[str]) -> argparse.ArgumentParser:
+    epilog = "example" + ("s" if len(examples) > 1 else "") + ":\n" + "\n".join(f"  {line}" for line in examples)
+    return commands.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".", epilog=epilog,
+                               formatter_class=HelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="datajobs",
+        prog="datajobs", formatter_class=HelpFormatter,
         description="Classify data-job profiles; validate data, train, predict, build the book.",
+        epilog="Run `datajobs COMMAND --help` for a command's options, defaults and an example.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="load a profile file and report what was normalised")
-    validate.add_argument("input", help="CSV file (';' or ',' separated)")
-    validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    validate = _command(commands, "validate", "load a profile file and report what was normalised",
+                        ["datajobs validate data/sample/profiles_sample.csv",
+                         "datajobs validate export.xlsx --sheet Feuil1 --json | head"])
+    validate.add_argument("input", help="CSV file (';', ',' or tab separated, any Excel encoding) or .xlsx")
+    validate.add_argument("--sheet", help=SHEET_HELP)
+    validate.add_argument("--json", action="store_true", help="print the report as JSON (every warning)")
     validate.add_argument("--max-warnings", type=int, default=20, help="warnings shown in the text report")
     validate.set_defaults(handler=_command_validate)
 
-    synth = commands.add_parser("synth", help="write a synthetic sample drawn from the shipped frequency tables")
+    synth = _command(commands, "synth", "write a synthetic sample drawn from the shipped frequency tables",
+                     ["datajobs synth --rows 500 --seed 7 -o /tmp/synthetic.csv"])
     synth.add_argument("--rows", type=int, default=config.SYNTHETIC_SAMPLE_ROWS, help="rows to draw")
     synth.add_argument("--seed", type=int, default=config.SYNTHETIC_SAMPLE_SEED, help="random seed")
     synth.add_argument("-o", "--output", required=True, help="CSV file to write")
     synth.set_defaults(handler=_command_synth)
 
-    train = commands.add_parser("train", help="train the CatBoost model on every labelled row of a file")
-    train.add_argument("--data", required=True, help="labelled CSV file")
+    train = _command(commands, "train", "train the CatBoost model on every labelled row of a file",
+                     ["datajobs train --data my_profiles.csv --out models/mine",
+                      "datajobs train --data export.xlsx --out models/mine --promote"])
+    train.add_argument("--data", required=True, help="labelled CSV or .xlsx file")
+    train.add_argument("--sheet", help=SHEET_HELP)
     train.add_argument("--out", required=True, help="model directory to write")
     train.add_argument("--seed", type=int, default=config.SEED, help="random seed")
     train.add_argument("--no-company", action="store_true", help="do not use the company as a feature")
+    train.add_argument("--iterations", type=int,
+                       help=f"CatBoost boosting iterations (default: {config.CATBOOST_PARAMS['iterations']}; "
+                       "fewer for a quick check)")
+    train.add_argument("--promote", action="store_true",
+                       help="make this model the registry's champion (default: register it only)")
+    train.add_argument("--minority", help="class the decision rule weights (default: the label with the fewest rows)")
     train.set_defaults(handler=_command_train)
 
-    predict = commands.add_parser("predict", help="predict the profile of every row of a batch file")
-    predict.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
-    predict.add_argument("input", help="CSV file; Metier may be empty or absent")
-    predict.add_argument("-o", "--output", help="CSV to write (input's delimiter); stdout summary otherwise")
+    predict = _command(commands, "predict", "predict the profile of every row of a batch file",
+                       ["datajobs predict batch.csv -o batch_scored.csv",
+                        "datajobs predict --model models:/datajobs-profile-classifier@champion batch.xlsx "
+                        "-o scored.xlsx"])
+    predict.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help=MODEL_HELP)
+    predict.add_argument("input", help="CSV or .xlsx file; Metier may be empty or absent")
+    predict.add_argument("--sheet", help=SHEET_HELP)
+    predict.add_argument("-o", "--output", help="file to write: every input column plus the prediction, in the input's "
+                         "delimiter, or an Excel workbook for a .xlsx name (default: no file; predicted_metier, "
+                         "probabilities and warnings are printed to stdout as comma-separated CSV)")
+    predict.add_argument("--raw", action="store_true", help="write cells starting with = + - @ as they came "
+                         "(by default they get a leading apostrophe so a spreadsheet does not run them)")
     predict.set_defaults(handler=_command_predict)
 
-    evaluate = commands.add_parser("evaluate", help="score a model on a labelled file (JSON)")
-    evaluate.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
-    evaluate.add_argument("--data", required=True, help="labelled CSV file")
+    evaluate = _command(commands, "evaluate", "score a model on a labelled file (JSON)",
+                        ["datajobs evaluate --data labelled_batch.csv",
+                         "datajobs evaluate --model models:/datajobs-profile-classifier/2 --data labelled_batch.csv"])
+    evaluate.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help=MODEL_HELP)
+    evaluate.add_argument("--data", required=True, help="labelled CSV or .xlsx file")
+    evaluate.add_argument("--sheet", help=SHEET_HELP)
     evaluate.set_defaults(handler=_command_evaluate)
-    book = commands.add_parser("book", help="execute the notebooks on a data file and build the Jupyter Book")
-    book.add_argument("--data", default=str(config.SAMPLE_DATA_PATH), help="labelled CSV file (default: the sample)")
-    book.add_argument("--profile", choices=("full", "quick"), default="full", help="full or quick (fewer folds)")
+
+    book = _command(commands, "book", "execute the notebooks on a data file and build the Jupyter Book",
+                    ["datajobs book --data my_profiles.csv --profile quick"])
+    book.add_argument("--data", default=str(config.SAMPLE_DATA_PATH), help="labelled CSV or .xlsx file (first sheet)")
+    book.add_argument("--profile", choices=("full", "quick"), default="full",
+                      help="full, or quick (fewer folds and candidates, for a first look)")
     book.add_argument("--seed", type=int, default=config.SEED, help="random seed of every notebook")
     book.add_argument("--outputs", default=str(config.OUTPUTS_DIR), help="executed notebooks, model, results")
     book.add_argument("--build-parent", default=str(config.PROJECT_ROOT), help="the HTML goes to BUILD_PARENT/_build/html")
     book.add_argument("--force", action="store_true", help="re-execute every notebook, ignoring the cache")
     book.set_defaults(handler=_command_book)
 
-    monitor = commands.add_parser("monitor", help="drift and quality checks of a new batch against the training data")
-    monitor.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory or models:/ URI")
-    monitor.add_argument("--reference", required=True, help="the training data (CSV)")
-    monitor.add_argument("--batch", required=True, help="the new batch (CSV, labelled or not)")
+    monitor = _command(commands, "monitor", "drift and quality checks of a new batch against the training data",
+                       ["datajobs monitor --reference data/sample/profiles_sample.csv --batch new_batch.csv"])
+    monitor.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help=MODEL_HELP)
+    monitor.add_argument("--reference", required=True, help="the training data (CSV or .xlsx)")
+    monitor.add_argument("--batch", required=True, help="the new batch (CSV or .xlsx, labelled or not)")
     monitor.set_defaults(handler=_command_monitor)
 
-    export_web = commands.add_parser("export-web", help="write the model as a JavaScript bundle for the browser")
+    export_web = _command(commands, "export-web", "write the model as a JavaScript bundle for the browser",
+                          ["datajobs export-web --model outputs/model -o predictor.js"])
     export_web.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
     export_web.add_argument("-o", "--output", required=True, help=".js file to write")
     export_web.set_defaults(handler=_command_export_web)
 
-    mlflow_ui = commands.add_parser("mlflow-ui", help="the MLflow UI of the tracking store on 127.0.0.1")
+    promote = _command(commands, "promote", "make a registered model version the champion",
+                       ["datajobs promote 3"])
+    promote.add_argument("version", type=int, help="registered version number (see `make mlflow-ui`)")
+    promote.set_defaults(handler=_command_promote)
+
+    mlflow_ui = _command(commands, "mlflow-ui", "the MLflow UI of the tracking store on 127.0.0.1",
+                         ["datajobs mlflow-ui --port 5001"])
     mlflow_ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
     mlflow_ui.set_defaults(handler=_command_mlflow_ui)
 
-    app = commands.add_parser("app", help="serve the live predictor with Voilà on 127.0.0.1")
+    app = _command(commands, "app", "serve the live predictor with Voilà on 127.0.0.1",
+                   ["datajobs app --port 8870"])
     app.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1")
     app.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR),
                      help="model directory (trained on the sample if it holds none)")
@@ -291,6 +382,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"datajobs {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`datajobs validate --json | head`): stop quietly, as `cat` does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

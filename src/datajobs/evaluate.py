@@ -24,7 +24,8 @@ from sklearn.metrics import (
 from sklearn.model_selection import RepeatedStratifiedKFold
 from tqdm.auto import tqdm
 
-from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, PROFILE_LABELS, SEED
+from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, SEED
+from datajobs.data import ordered_labels
 from datajobs.models import candidate_grid, make_model
 
 METRICS = ("macro_f1", "balanced_accuracy", "accuracy")
@@ -35,10 +36,14 @@ def label_slug(label: str) -> str:
     return label.lower().replace(" ", "_")
 
 
-def score_predictions(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS) -> dict[str, float]:
-    """Macro-F1, balanced accuracy, accuracy and per-class precision, recall and F1."""
+def score_predictions(y_true, y_pred, labels: tuple[str, ...] | None = None) -> dict[str, float]:
+    """Macro-F1, balanced accuracy, accuracy and per-class precision, recall and F1.
+
+    ``labels`` defaults to every label among the true and predicted values (the data's classes).
+    """
     y_true = np.asarray(y_true, dtype=object)
     y_pred = np.asarray(y_pred, dtype=object)
+    labels = labels or ordered_labels([*y_true, *y_pred])
     scores = {
         "macro_f1": f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0),
         "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
@@ -54,10 +59,11 @@ def score_predictions(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS) 
     return {name: float(value) for name, value in scores.items()}
 
 
-def classification_report_frame(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS) -> pd.DataFrame:
+def classification_report_frame(y_true, y_pred, labels: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Precision, recall, F1 and support per class, plus macro and weighted averages."""
     from sklearn.metrics import classification_report
 
+    labels = labels or ordered_labels([*np.asarray(y_true, dtype=object), *np.asarray(y_pred, dtype=object)])
     report = classification_report(np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object),
                                    labels=list(labels), output_dict=True, zero_division=0)
     report.pop("accuracy", None)
@@ -73,7 +79,8 @@ def make_folds(y, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: in
     return folds
 
 
-def _fit_and_score(estimator, X: pd.DataFrame, y: np.ndarray, train, test) -> dict[str, float]:
+def _fit_and_score(estimator, X: pd.DataFrame, y: np.ndarray, train, test,
+                   labels: tuple[str, ...] | None = None) -> dict[str, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         started = time.perf_counter()
@@ -81,7 +88,7 @@ def _fit_and_score(estimator, X: pd.DataFrame, y: np.ndarray, train, test) -> di
         fitted = time.perf_counter()
         predicted = estimator.predict(X.iloc[test])
         done = time.perf_counter()
-    scores = score_predictions(y[test], predicted)
+    scores = score_predictions(y[test], predicted, labels)
     scores["fit_seconds"] = fitted - started
     scores["predict_seconds"] = done - fitted
     return scores
@@ -129,9 +136,10 @@ def cross_validate_configurations(
             for model, strategy in candidate_grid()
         }
     y = frame["profile"].astype(object).to_numpy()
+    labels = ordered_labels(y)  # every fold is scored on all of the data's classes
     folds = make_folds(y, n_splits, n_repeats, seed)
     tasks = [(key, repeat, fold, train, test) for key in configurations for repeat, fold, train, test in folds]
-    jobs = (delayed(_fit_and_score)(clone(configurations[key]()), frame, y, train, test)
+    jobs = (delayed(_fit_and_score)(clone(configurations[key]()), frame, y, train, test, labels)
             for key, _, _, train, test in tasks)
     runner = Parallel(n_jobs=n_jobs, return_as="generator")
     scores = list(tqdm(runner(jobs), total=len(tasks), desc="cross-validation", disable=not progress))
@@ -141,11 +149,17 @@ def cross_validate_configurations(
     return pd.DataFrame(rows)
 
 
-def summarise_results(results: pd.DataFrame,
-                      metrics: tuple[str, ...] = (*METRICS, f"f1_{label_slug(MINORITY_LABEL)}",
-                                                  f"recall_{label_slug(MINORITY_LABEL)}", "fit_seconds")
-                      ) -> pd.DataFrame:
-    """Mean and standard deviation of each metric per (model, strategy), best macro-F1 first."""
+def summarise_results(results: pd.DataFrame, metrics: tuple[str, ...] | None = None,
+                      minority: str = MINORITY_LABEL) -> pd.DataFrame:
+    """Mean and standard deviation of each metric per (model, strategy), best macro-F1 first.
+
+    The default metrics are :data:`METRICS`, the F1 and recall of ``minority`` when the data has
+    that label, and the fit time.
+    """
+    if metrics is None:
+        slug = label_slug(minority)
+        metrics = (*METRICS, *[name for name in (f"f1_{slug}", f"recall_{slug}") if name in results.columns],
+                   "fit_seconds")
     grouped = results.groupby(["model", "strategy"], sort=False)[list(metrics)]
     summary = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std"))
     ordered = [f"{metric}_{stat}" for metric in metrics for stat in ("mean", "std")]
@@ -237,11 +251,11 @@ def permutation_chance(frame: pd.DataFrame, folds: list, model: str = "stack_loo
             "n_permutations": int(n_permutations)}
 
 
-def calibration_gaps(y_true, probabilities: np.ndarray, labels: tuple[str, ...] = PROFILE_LABELS,
-                     bins: int = 8) -> pd.DataFrame:
+def calibration_gaps(y_true, probabilities: np.ndarray, labels: tuple[str, ...], bins: int = 8) -> pd.DataFrame:
     """How far stated probabilities are from observed shares, per class (one against the rest).
 
-    Bins are quantiles of each class's predicted probability, as in the reliability diagram.
+    Bins are quantiles of each class's predicted probability, as in the reliability diagram;
+    ``labels`` are the classes in the order of the probability columns (``model.classes``).
 
     Returns
     -------
@@ -284,7 +298,7 @@ def mean_scores(results: pd.DataFrame, model: str, strategy: str = "none") -> di
     return rows.select_dtypes("number").mean().to_dict()
 
 
-def per_class_f1(scores: dict[str, dict[str, float]], labels: tuple[str, ...] = PROFILE_LABELS) -> pd.DataFrame:
+def per_class_f1(scores: dict[str, dict[str, float]], labels: tuple[str, ...]) -> pd.DataFrame:
     """Macro-F1 and the F1 of each class, one row per named scorer (columns named for readers)."""
     columns = {"macro_f1": "macro-F1", **{f"f1_{label_slug(label)}": label for label in labels}}
     return pd.DataFrame(scores).T[list(columns)].rename(columns=columns)

@@ -121,6 +121,35 @@ class CatBoostProfileClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+SMOTE_NEIGHBOURS = 5
+KNN_NEIGHBOURS = 15
+
+
+class AdaptiveSMOTE(SMOTE):
+    """SMOTE whose ``k_neighbors`` shrinks to what the smallest class of the training fold allows.
+
+    A small file (a few rows of a label per fold) would otherwise stop SMOTE with "Expected
+    n_neighbors <= n_samples"; the book says on its page when folds are that small.
+    """
+
+    def _fit_resample(self, X, y):
+        requested = self.k_neighbors
+        smallest = int(np.min(np.unique(y, return_counts=True)[1]))
+        self.k_neighbors = max(1, min(requested, smallest - 1))
+        try:
+            return super()._fit_resample(X, y)
+        finally:
+            self.k_neighbors = requested
+
+
+class AdaptiveKNeighborsClassifier(KNeighborsClassifier):
+    """k-NN that asks for at most as many neighbours as the training fold has rows."""
+
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+        n_neighbors = n_neighbors or min(self.n_neighbors, self.n_samples_fit_)
+        return super().kneighbors(X, n_neighbors, return_distance)
+
+
 def stack_key(technologies: pd.Series) -> pd.Series:
     """The technology stack of each profile as an order-free key (``AWS/Java`` = ``Java/AWS``)."""
     # Few distinct stacks, many rows: key each distinct value once.
@@ -185,7 +214,7 @@ def _sampler(strategy: str, seed: int):
     if strategy == "random_under":
         return RandomUnderSampler(random_state=seed)
     if strategy == "smote":
-        return SMOTE(random_state=seed, k_neighbors=5)
+        return AdaptiveSMOTE(random_state=seed, k_neighbors=SMOTE_NEIGHBOURS)
     return None
 
 
@@ -193,7 +222,7 @@ def _classifier(model: str, balanced: bool, seed: int, fast: bool):
     weight = "balanced" if balanced else None
     factories = {
         "dummy": lambda: DummyClassifier(strategy="stratified", random_state=seed),
-        "knn": lambda: KNeighborsClassifier(n_neighbors=15, weights="distance"),
+        "knn": lambda: AdaptiveKNeighborsClassifier(n_neighbors=KNN_NEIGHBOURS, weights="distance"),
         "decision_tree": lambda: DecisionTreeClassifier(max_depth=12, min_samples_leaf=3,
                                                         class_weight=weight, random_state=seed),
         "random_forest": lambda: RandomForestClassifier(n_estimators=100 if fast else 200,

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from datajobs.config import PROFILE_LABELS
 from datajobs.evaluate import score_predictions
 from datajobs.features import split_technology_column
 from datajobs.predict import ProfileModel, predict_frame
@@ -148,13 +147,14 @@ def monitor_batch(model: ProfileModel, reference: pd.DataFrame, batch: pd.DataFr
 
     predictions = predict_frame(model, batch)
     predicted = predictions["predicted_metier"][predictions["predicted_metier"] != ""]
-    prior = reference["profile"].value_counts().reindex(PROFILE_LABELS, fill_value=0).to_numpy()
-    observed = predicted.value_counts().reindex(PROFILE_LABELS, fill_value=0).to_numpy()
-    shares = ", ".join(f"{label}: {count / max(observed.sum(), 1):.0%}" for label, count in zip(PROFILE_LABELS, observed, strict=True))
+    classes = list(model.classes)
+    prior = reference["profile"].value_counts().reindex(classes, fill_value=0).to_numpy()
+    observed = predicted.value_counts().reindex(classes, fill_value=0).to_numpy()
+    shares = ", ".join(f"{label}: {count / max(observed.sum(), 1):.0%}" for label, count in zip(classes, observed, strict=True))
     rows.append(_row("prediction drift (PSI)", "predicted profile", population_stability_index(prior, observed), "psi",
                      shares, _chi_square_p(prior, observed)))
 
-    labelled = batch["profile"].isin(PROFILE_LABELS).fillna(False).to_numpy(dtype=bool) & (predictions["predicted_metier"] != "").to_numpy()
+    labelled = (batch["profile"].fillna("") != "").to_numpy(dtype=bool) & (predictions["predicted_metier"] != "").to_numpy()
     if labelled.any():
         scores = score_predictions(batch.loc[labelled, "profile"].astype(object), predictions.loc[labelled, "predicted_metier"])
         expected = model.metadata.get("cv_metrics", {})

@@ -10,14 +10,25 @@ import pandas as pd
 import seaborn as sns
 
 from datajobs.config import PROFILE_LABELS
+from datajobs.data import ordered_labels
 
-PALETTE = dict(zip(PROFILE_LABELS, sns.color_palette("colorblind", len(PROFILE_LABELS)), strict=True))
+# The reference labels keep their colours whatever the data; a label of the data's own takes the
+# next colour of the same colour-blind palette (then of tab20 beyond ten labels).
+_COLOURS = [*sns.color_palette("colorblind", 10), *sns.color_palette("tab20", 20)]
+PALETTE = dict(zip(PROFILE_LABELS, _COLOURS, strict=False))
 sns.set_theme(style="whitegrid", context="notebook")
 
 
 def _wrap(labels, width: int = 12) -> list[str]:
     """Long category names on two lines, so neighbouring tick labels never overlap."""
     return [textwrap.fill(str(label), width) for label in labels]
+
+
+def label_colours(labels) -> dict[str, tuple]:
+    """A colour for each label: the reference palette, then further colours for other labels."""
+    others = [label for label in ordered_labels(labels) if label not in PALETTE]
+    spare = _COLOURS[len(PROFILE_LABELS):]
+    return {**PALETTE, **{label: spare[index % len(spare)] for index, label in enumerate(others)}}
 
 
 def _figure(width: float = 8.0, height: float = 4.5):
@@ -37,9 +48,11 @@ def plot_missing_values(raw: pd.DataFrame, max_rows: int = 400):
 
 
 def plot_class_balance(profiles: pd.Series):
-    counts = profiles.value_counts().reindex(PROFILE_LABELS).fillna(0)
+    labels = ordered_labels(profiles)
+    counts = profiles.value_counts().reindex(labels).fillna(0)
+    colours = label_colours(labels)
     figure, axes = _figure(7, 3.5)
-    axes.barh(counts.index, counts.to_numpy(), color=[PALETTE[label] for label in counts.index])
+    axes.barh(counts.index, counts.to_numpy(), color=[colours[label] for label in counts.index])
     total = counts.sum()
     for position, value in enumerate(counts.to_numpy()):
         axes.text(value, position, f" {int(value)} ({value / total:.0%})", va="center")
@@ -61,11 +74,13 @@ def plot_experience_distribution(years: pd.Series):
 
 def plot_experience_by_profile(frame: pd.DataFrame):
     figure, axes = _figure(8, 4)
-    data = frame.dropna(subset=["experience"])
-    sns.violinplot(data=data, x="experience", y="profile", order=list(PROFILE_LABELS), hue="profile",
-                   palette=PALETTE, cut=0, inner="quartile", legend=False, ax=axes)
+    data = frame.dropna(subset=["experience", "profile"])
+    data = data.assign(profile=data["profile"].astype(object))
+    labels = ordered_labels(data["profile"])
+    sns.violinplot(data=data, x="experience", y="profile", order=list(labels), hue="profile",
+                   palette=label_colours(labels), cut=0, inner="quartile", legend=False, ax=axes)
     means = data.groupby("profile", observed=True)["experience"].mean()
-    for position, label in enumerate(PROFILE_LABELS):
+    for position, label in enumerate(labels):
         if label in means:
             axes.plot(means[label], position, marker="D", color="black")
     axes.set(xlabel="years of experience (diamond: mean)", ylabel="", title="Experience by profile")
@@ -76,7 +91,7 @@ def plot_crosstab_heatmap(frame: pd.DataFrame, column: str, title: str, normaliz
                           order: list[str] | None = None):
     """Share of each value of ``column`` within each profile; many values go down the rows."""
     table = pd.crosstab(frame["profile"], frame[column].fillna("missing"), normalize=normalize)
-    table = table.reindex(index=[label for label in PROFILE_LABELS if label in table.index])
+    table = table.reindex(index=list(ordered_labels(table.index)))
     if order:
         table = table.reindex(columns=[value for value in order if value in table.columns])
     if table.shape[1] > 6:  # e.g. cities: one row each, profiles across
@@ -158,11 +173,12 @@ def plot_paired_differences(left: pd.Series, right: pd.Series, left_name: str, r
     return figure
 
 
-def plot_confusion_matrix(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABELS):
+def plot_confusion_matrix(y_true, y_pred, labels: tuple[str, ...] | None = None):
     from sklearn.metrics import confusion_matrix
 
+    labels = labels or ordered_labels([*np.asarray(y_true, dtype=object), *np.asarray(y_pred, dtype=object)])
     matrix = confusion_matrix(np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object), labels=list(labels))
-    share = matrix / matrix.sum(axis=1, keepdims=True)
+    share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     annotations = np.array([[f"{count}\n{fraction:.0%}" for count, fraction in zip(row, shares, strict=True)]
                             for row, shares in zip(matrix, share, strict=True)])
     figure, axes = _figure(6.5, 5)
@@ -172,17 +188,23 @@ def plot_confusion_matrix(y_true, y_pred, labels: tuple[str, ...] = PROFILE_LABE
     return figure
 
 
-def plot_calibration(y_true, probabilities: np.ndarray, labels: tuple[str, ...] = PROFILE_LABELS, bins: int = 8):
-    """Reliability diagram, one-vs-rest per class: mean predicted probability vs observed share."""
+def plot_calibration(y_true, probabilities: np.ndarray, labels: tuple[str, ...] | None = None, bins: int = 8):
+    """Reliability diagram, one-vs-rest per class: mean predicted probability vs observed share.
+
+    ``labels`` are the columns of ``probabilities`` (the model's classes); by default the labels
+    of ``y_true``, which must then hold every class.
+    """
     from sklearn.calibration import calibration_curve
 
     y_true = np.asarray(y_true, dtype=object)
+    labels = labels or ordered_labels(y_true)
+    colours = label_colours(labels)
     figure, axes = _figure(6, 5)
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
     for index, label in enumerate(labels):
         observed, predicted = calibration_curve(y_true == label, probabilities[:, index], n_bins=bins,
                                                 strategy="quantile")
-        axes.plot(predicted, observed, marker="o", color=PALETTE[label], label=label)
+        axes.plot(predicted, observed, marker="o", color=colours[label], label=label)
     axes.set(xlabel="predicted probability", ylabel="observed share", title="Calibration (one vs rest)")
     axes.legend(fontsize=8)
     return figure
@@ -197,7 +219,8 @@ def plot_probability_bars(probabilities: dict[str, float], title: str = "Probabi
     labels = list(probabilities)
     values = [probabilities[label] for label in labels]
     figure, axes = plt.subplots(figsize=(5.5, 2.2), layout="constrained")
-    axes.barh(labels, values, color=[PALETTE.get(label, "#4c72b0") for label in labels])
+    colours = label_colours(labels)
+    axes.barh(labels, values, color=[colours[label] for label in labels])
     for position, value in enumerate(values):
         axes.text(min(value, 0.82) + 0.01, position, f"{value:.0%}", va="center")
     axes.set_xlim(0, 1)

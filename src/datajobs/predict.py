@@ -6,7 +6,6 @@ Loading a model reads ``model.cbm`` with CatBoost's own loader and ``metadata.js
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,8 +111,36 @@ class ProfileModel:
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
+        """Write ``model.cbm`` and ``metadata.json`` into ``directory``, all or nothing: both files
+        are written to a new folder next to it, which then replaces it (a failed save leaves the
+        previous model whole)."""
+        import shutil
+        import tempfile
+
+        from datajobs.outputs import OutputError, _reason
+
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
+        except OSError as error:
+            raise OutputError(directory, _reason(error, directory)) from None
+        try:
+            self._write(staging)
+            if directory.is_dir():
+                previous = staging.with_suffix(".previous")
+                directory.rename(previous)
+                staging.rename(directory)
+                shutil.rmtree(previous, ignore_errors=True)
+            else:
+                staging.rename(directory)
+        except OSError as error:
+            raise OutputError(directory, _reason(error, directory)) from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return directory
+
+    def _write(self, directory: Path) -> None:
         self.estimator.save_model(str(directory / MODEL_FILE), format="cbm")
         metadata = {
             **self.metadata,
@@ -128,7 +155,6 @@ class ProfileModel:
         }
         (directory / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n",
                                                encoding="utf-8")
-        return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> ProfileModel:
@@ -148,19 +174,32 @@ class ProfileModel:
             raise DataFileError(metadata_path, f"model format {metadata.get('format_version')!r} is not "
                                 f"{FORMAT_VERSION}; retrain with this version of datajobs")
         estimator = CatBoostClassifier()
-        estimator.load_model(str(model_path), format="cbm")
-        rule = metadata["decision_rule"]
-        return cls(
-            estimator=estimator,
-            classes=tuple(metadata["classes"]),
-            technology_vocabulary=list(metadata["technology_vocabulary"]),
-            include_company=bool(metadata["include_company"]),
-            calibration=VectorScaling(metadata["calibration"]["scale"], tuple(metadata["calibration"]["bias"])),
-            decision=DecisionRule(tuple(rule["classes"]), rule["weighted_class"], float(rule["weight"])),
-            known_cities=list(metadata.get("known_cities", [])),
-            known_diplomas=list(metadata.get("known_diplomas", [])),
-            metadata=metadata,
-        )
+        try:
+            estimator.load_model(str(model_path), format="cbm")
+        except Exception as error:  # CatBoostError on a truncated or foreign file
+            first_line = str(error).strip().splitlines()[-1][:160] if str(error).strip() else type(error).__name__
+            raise DataFileError(model_path, f"damaged or truncated CatBoost model ({first_line}); "
+                                "retrain with `datajobs train` or `make book`") from None
+        try:
+            rule = metadata["decision_rule"]
+            model = cls(
+                estimator=estimator,
+                classes=tuple(metadata["classes"]),
+                technology_vocabulary=list(metadata["technology_vocabulary"]),
+                include_company=bool(metadata["include_company"]),
+                calibration=VectorScaling(metadata["calibration"]["scale"], tuple(metadata["calibration"]["bias"])),
+                decision=DecisionRule(tuple(rule["classes"]), rule["weighted_class"], float(rule["weight"])),
+                known_cities=list(metadata.get("known_cities", [])),
+                known_diplomas=list(metadata.get("known_diplomas", [])),
+                metadata=metadata,
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise DataFileError(metadata_path, f"incomplete model metadata ({type(error).__name__}: {error}); "
+                                "retrain with `datajobs train` or `make book`") from None
+        if sorted(model.classes) != sorted(str(label) for label in estimator.classes_):
+            raise DataFileError(directory, "model.cbm and metadata.json come from different models "
+                                "(their classes differ); retrain with `datajobs train` or `make book`")
+        return model
 
 
 def probability_columns(classes: tuple[str, ...]) -> list[str]:
@@ -205,20 +244,40 @@ def predict_frame(model: ProfileModel, frame: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def predict_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None) -> pd.DataFrame:
+def predict_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None,
+                 sheet: str | None = None, raw: bool = False) -> pd.DataFrame:
     """Score a user's batch file: every input row, in input order, with its input columns plus
-    ``predicted_metier``, ``proba_<class>`` and ``warnings``; written with the input's delimiter."""
-    loaded = load_profiles(input_path)
+    ``predicted_metier``, ``proba_<class>`` and ``warnings``.
+
+    With ``output_path``, the table is written atomically (a failed write leaves any previous file
+    intact): an ``.xlsx`` name gives an Excel workbook, any other name a CSV with the input's
+    delimiter (UTF-8, with a byte-order mark unless the input was plain UTF-8, so that Excel reads
+    the accents). Cells a spreadsheet would execute as a formula are
+    neutralised with a leading apostrophe and the row gets a warning, unless ``raw``.
+    """
+    from datajobs.outputs import neutralise_formulas, write_table
+
+    loaded = load_profiles(input_path, sheet=sheet)
     predictions = predict_frame(model, loaded.frame)
     output = loaded.raw.copy()
     for column in predictions.columns:
         output[column] = predictions[column].to_numpy()
+    if not raw:
+        safe, changed = neutralise_formulas(output, skip=("warnings",))
+        if any(changed):
+            notes = [f"{', '.join(columns)}: cell starting like a spreadsheet formula written with a leading "
+                     "apostrophe (--raw keeps it)" if columns else "" for columns in changed]
+            safe["warnings"] = ["; ".join(part for part in (warning, note) if part)
+                                for warning, note in zip(safe["warnings"], notes, strict=True)]
+        output = safe
     if output_path is not None:
         probability = probability_columns(model.classes)
         written = output.copy()
         written[probability] = written[probability].round(4)
-        written.to_csv(output_path, sep=loaded.delimiter, index=False, lineterminator="\n",
-                       quoting=csv.QUOTE_MINIMAL, encoding="utf-8")
+        # Anything but plain UTF-8 came from Excel (a BOM, cp1252, UTF-16, a workbook): a BOM lets
+        # Excel read the accents of the UTF-8 output.
+        bom = loaded.report.encoding != "UTF-8"
+        write_table(written, output_path, delimiter=loaded.delimiter, encoding="utf-8-sig" if bom else "utf-8")
     return output
 
 

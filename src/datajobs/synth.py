@@ -117,9 +117,10 @@ def generate_profiles(n_rows: int, seed: int, tables: dict | None = None) -> pd.
 def write_profiles_csv(profiles: pd.DataFrame, path: str | Path, delimiter: str = ";",
                        line_ending: str = "\r\n") -> Path:
     """Write raw profiles in the delivered format (``;``, CRLF, UTF-8) unless told otherwise."""
+    from datajobs.outputs import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator=line_ending)
         writer.writerow(list(profiles.columns))
         writer.writerows(profiles.astype(object).where(profiles.notna(), "").itertuples(index=False))

@@ -44,6 +44,15 @@ def tracking_uri() -> str:
     return f"sqlite:///{config.MLFLOW_DIR / 'mlflow.db'}"
 
 
+def store_folder() -> Path:
+    """The folder of a SQLite store (artifacts and downloaded models go next to it, so that a
+    test's temporary store leaves nothing in the project); the project's ``mlruns/`` otherwise."""
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        return Path(uri[len("sqlite:///"):]).parent
+    return config.MLFLOW_DIR
+
+
 def _configure():
     import logging
 
@@ -56,7 +65,7 @@ def _configure():
         config.MLFLOW_DIR.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     if mlflow.get_experiment_by_name(EXPERIMENT_NAME) is None:
-        artifacts = (config.MLFLOW_DIR / "artifacts").as_uri() if uri.startswith("sqlite:///") else None
+        artifacts = (store_folder() / "artifacts").as_uri() if uri.startswith("sqlite:///") else None
         mlflow.create_experiment(EXPERIMENT_NAME, artifact_location=artifacts)
     mlflow.set_experiment(EXPERIMENT_NAME)
     return mlflow
@@ -182,13 +191,25 @@ def start_run(name: str, tags: dict | None = None):
     tracker.end()
 
 
-def log_profile_model(tracker: Tracker, model, model_dir: Path, register: bool = True) -> dict:
+PROMOTION_RULES = ("never", "better", "always")
+
+
+def log_profile_model(tracker: Tracker, model, model_dir: Path, register: bool = True,
+                      promote: str = "better") -> dict:
     """Log the final model: CatBoost flavour (signature, input example), the complete model
-    directory (calibration and decision rule included), and register it; the new version becomes
-    ``champion`` when it beats the current one on the same folds.
+    directory (calibration and decision rule included), and register it.
+
+    ``promote`` says when the new version takes the ``champion`` alias: ``"never"`` (what
+    ``datajobs train`` does unless given ``--promote``), ``"always"`` (``--promote``), or
+    ``"better"`` (the book's documented rule): when there is no champion yet, or when it beats the
+    champion's out-of-fold macro-F1 *on the same data, seed and folds*. A model trained on other
+    data never replaces the champion merely for being newer; ``datajobs promote VERSION`` does it
+    on purpose.
 
     Returns what happened (version, champion decision and why), empty when tracking is off.
     """
+    if promote not in PROMOTION_RULES:
+        raise ValueError(f"promote must be one of {', '.join(PROMOTION_RULES)}")
     if not tracker.active:
         return {}
     outcome: dict = {}
@@ -208,7 +229,7 @@ def log_profile_model(tracker: Tracker, model, model_dir: Path, register: bool =
                                          input_example=example)
         mlflow.log_artifacts(str(model_dir), artifact_path=PROFILE_MODEL_ARTIFACT)
         if register:
-            outcome.update(_register(mlflow, info.model_uri, model.metadata))
+            outcome.update(_register(mlflow, info.model_uri, model.metadata, promote))
 
     tracker._call("log model", log)
     return outcome
@@ -220,7 +241,7 @@ def _fold_identity(metadata: dict) -> str:
                        metadata.get("cv_metrics", {}).get("method")])
 
 
-def _register(mlflow, model_uri: str, metadata: dict) -> dict:
+def _register(mlflow, model_uri: str, metadata: dict, promote: str = "better") -> dict:
     """Register the CatBoost flavour; the version's run also holds the complete model directory."""
     from mlflow import MlflowClient
 
@@ -235,19 +256,41 @@ def _register(mlflow, model_uri: str, metadata: dict) -> dict:
         champion = client.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
     except Exception:
         champion = None
-    if champion is None:
-        promote, reason = True, "no champion yet"
+    if promote == "always":
+        promoted, reason = True, "promoted on request"
+    elif promote == "never":
+        promoted, reason = False, (f"champion unchanged; promote it with `datajobs promote {version.version}` "
+                                   "or train with --promote")
+    elif champion is None:
+        promoted, reason = True, "no champion yet"
     elif champion.tags.get("fold_identity") != identity:
-        promote, reason = True, "champion was scored on other data or folds; the newest training data wins"
+        promoted, reason = False, (f"champion (version {champion.version}) was scored on other data or folds, so "
+                                   f"the scores do not compare; `datajobs promote {version.version}` to switch")
     else:
         champion_score = float(champion.tags.get("cv_macro_f1", "nan"))
-        promote = score > champion_score
+        promoted = score > champion_score
         reason = (f"out-of-fold macro-F1 {score:.4f} vs champion {champion_score:.4f} (version "
                   f"{champion.version}) on the same folds")
-    if promote:
+    if promoted:
         client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, version.version)
     return {"registered_model": REGISTERED_MODEL_NAME, "version": int(version.version),
-            "champion": promote, "reason": reason}
+            "champion": promoted, "reason": reason}
+
+
+def promote_version(version: int) -> dict:
+    """Give registered version ``version`` the ``champion`` alias; returns the previous champion's number."""
+    _configure()
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    target = client.get_model_version(REGISTERED_MODEL_NAME, str(version))  # raises for an unknown version
+    try:
+        previous = client.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS).version
+    except Exception:
+        previous = None
+    client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, target.version)
+    return {"version": int(target.version), "previous": int(previous) if previous else None,
+            "cv_macro_f1": target.tags.get("cv_macro_f1")}
 
 
 def resolve_model_directory(reference: str) -> Path:
@@ -267,7 +310,7 @@ def resolve_model_directory(reference: str) -> Path:
         name, number = name_and_version.rsplit("/", 1)
         version = client.get_model_version(name, number)
     store = hashlib.sha256(tracking_uri().encode()).hexdigest()[:10]
-    target = config.MLFLOW_DIR / "downloads" / store / f"{name}-{version.version}"
+    target = store_folder() / "downloads" / store / f"{name}-{version.version}"
     if not (target / PROFILE_MODEL_ARTIFACT).is_dir():
         target.mkdir(parents=True, exist_ok=True)
         mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path=PROFILE_MODEL_ARTIFACT,

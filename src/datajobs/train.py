@@ -1,8 +1,10 @@
 """Fit the final model: CatBoost, calibrated, with a decision rule for the minority class.
 
-Everything the final model learns beyond CatBoost's trees (calibration, the weight of
-``Lead data scientist``) is chosen on out-of-fold predictions of the training rows only, so the
-same function can be cross-validated from outside without leakage (see ``benchmarks/``).
+The classes are the data's: every label with rows is a class (the four reference labels first,
+in their usual order). Everything the final model learns beyond CatBoost's trees (calibration,
+the weight of the minority class, by default the label with the fewest rows) is chosen on
+out-of-fold predictions of the training rows only, so the same function can be cross-validated
+from outside without leakage (see ``benchmarks/``).
 """
 
 from __future__ import annotations
@@ -24,12 +26,11 @@ from datajobs.calibration import choose_class_weight, fit_vector_scaling
 from datajobs.config import (
     CATBOOST_PARAMS,
     DIPLOMA_LEVELS,
-    MINORITY_LABEL,
-    PROFILE_LABELS,
     PROJECT_ROOT,
     SEED,
 )
-from datajobs.evaluate import score_predictions
+from datajobs.data import ordered_labels
+from datajobs.evaluate import label_slug, score_predictions
 from datajobs.features import CATEGORICAL_CATBOOST_COLUMNS
 from datajobs.models import CatBoostFeatures, CatBoostProfileClassifier
 from datajobs.predict import ProfileModel
@@ -42,13 +43,39 @@ CALIBRATION_SPLITS = 3
 
 
 class LabelError(ValueError):
-    """No usable labels to learn from."""
+    """Not enough labelled rows to learn from."""
 
 
 def labelled_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Rows whose ``profile`` is one of the four labels, and how many rows were left out."""
-    known = frame["profile"].isin(PROFILE_LABELS).fillna(False).astype(bool)
-    return frame[known].reset_index(drop=True), int((~known).sum())
+    """Rows with a label (any label: the set is the data's), and how many rows have none."""
+    labelled = (frame["profile"].fillna("") != "").astype(bool)
+    return frame[labelled].reset_index(drop=True), int((~labelled).sum())
+
+
+def class_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Rows per label of the labelled rows, in class order (:func:`datajobs.data.ordered_labels`)."""
+    counts = frame["profile"].value_counts()
+    return {label: int(counts[label]) for label in ordered_labels(counts.index)}
+
+
+def choose_minority(counts: dict[str, int], preferred: str | None = None) -> str:
+    """The class the decision rule weights: ``preferred`` when given, else the label with the fewest rows."""
+    if preferred is not None:
+        if preferred not in counts:
+            raise LabelError(f"minority class {preferred!r} is not a label of the data ({', '.join(counts)})")
+        return preferred
+    return min(counts, key=lambda label: (counts[label], list(counts).index(label)))
+
+
+def check_class_counts(counts: dict[str, int], needed: int, purpose: str) -> None:
+    """Raise :class:`LabelError` in one line naming the smallest label that has fewer than ``needed`` rows."""
+    if len(counts) < 2:
+        raise LabelError(f"need at least two labels to learn from; found {len(counts)} "
+                         f"({', '.join(f'{label}: {count}' for label, count in counts.items()) or 'no labelled row'})")
+    label = min(counts, key=lambda name: counts[name])
+    if counts[label] < needed:
+        raise LabelError(f"label {label!r} has {counts[label]} row{'s' if counts[label] != 1 else ''}; "
+                         f"{purpose} needs at least {needed} of each label (add rows or merge the label)")
 
 
 def _labels(frame: pd.DataFrame) -> np.ndarray:
@@ -65,51 +92,58 @@ def _fit_catboost(frame: pd.DataFrame, params: dict, include_company: bool, seed
 
 def out_of_fold_probabilities(frame: pd.DataFrame, params: dict, include_company: bool = True,
                               n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
-                              thread_count: int = -1) -> np.ndarray:
-    """Raw CatBoost probabilities of every row from a model that did not see it (``PROFILE_LABELS`` order)."""
+                              thread_count: int = -1, classes: tuple[str, ...] | None = None) -> np.ndarray:
+    """Raw CatBoost probabilities of every row from a model that did not see it (columns in ``classes``
+    order, by default the data's labels)."""
     y = _labels(frame)
-    probabilities = np.zeros((len(frame), len(PROFILE_LABELS)))
+    classes = classes or ordered_labels(y)
+    probabilities = np.zeros((len(frame), len(classes)))
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     for train, test in splitter.split(np.zeros(len(y)), y):
         train_frame, test_frame = frame.iloc[train], frame.iloc[test]
         features, classifier = _fit_catboost(train_frame, params, include_company, seed, thread_count)
         proba = classifier.predict_proba(features.transform(test_frame))
-        order = [list(classifier.classes_).index(label) for label in PROFILE_LABELS]
+        order = [list(classifier.classes_).index(label) for label in classes]
         probabilities[test] = proba[:, order]
     return probabilities
 
 
-def _class_index(frame: pd.DataFrame) -> np.ndarray:
-    return np.array([PROFILE_LABELS.index(label) for label in _labels(frame)])
+def _class_index(frame: pd.DataFrame, classes: tuple[str, ...]) -> np.ndarray:
+    return np.array([classes.index(label) for label in _labels(frame)])
 
 
 def tune_catboost(frame: pd.DataFrame, grid: dict[str, tuple] = TUNING_GRID, base: dict = DEFAULT_PARAMS,
                   include_company: bool = True, n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
-                  progress: bool = True, tracker=None) -> pd.DataFrame:
+                  progress: bool = True, tracker=None, minority: str | None = None) -> pd.DataFrame:
     """Inner-CV search: each candidate's out-of-fold macro-F1 after calibration and decision rule.
 
     Returns one row per candidate (its parameters, macro-F1 with the plain arg-max and with the
-    tuned rule, Lead F1, log-loss, seconds), best first. With a ``tracker``
-    (:class:`datajobs.tracking.Tracker`), each candidate is logged as a nested run.
+    tuned rule, the minority class's F1 and weight, log-loss, seconds), best first. With a
+    ``tracker`` (:class:`datajobs.tracking.Tracker`), each candidate is logged as a nested run.
     """
     from tqdm.auto import tqdm
 
-    y_index = _class_index(frame)
+    counts = class_counts(frame)
+    check_class_counts(counts, n_splits, f"tuning with {n_splits} folds")
+    classes = tuple(counts)
+    minority = choose_minority(counts, minority)
+    y_index = _class_index(frame, classes)
     candidates = [dict(zip(grid, values, strict=True)) for values in product(*grid.values())]
     rows = []
     for candidate in tqdm(candidates, desc="tuning", disable=not progress):
         params = {**base, **candidate}
         started = time.perf_counter()
-        raw = out_of_fold_probabilities(frame, params, include_company, n_splits, seed)
+        raw = out_of_fold_probabilities(frame, params, include_company, n_splits, seed, classes=classes)
         calibration = fit_vector_scaling(raw, y_index)
         calibrated = calibration.transform(raw)
-        rule, _ = choose_class_weight(calibrated, y_index, PROFILE_LABELS, MINORITY_LABEL)
-        labels = np.asarray(PROFILE_LABELS, dtype=object)
-        plain = score_predictions(labels[y_index], labels[np.argmax(calibrated, axis=1)])
-        ruled = score_predictions(labels[y_index], rule.predict(calibrated))
+        rule, _ = choose_class_weight(calibrated, y_index, classes, minority)
+        labels = np.asarray(classes, dtype=object)
+        plain = score_predictions(labels[y_index], labels[np.argmax(calibrated, axis=1)], classes)
+        ruled = score_predictions(labels[y_index], rule.predict(calibrated), classes)
         log_loss = float(-np.log(np.clip(calibrated[np.arange(len(y_index)), y_index], 1e-9, 1)).mean())
+        slug = label_slug(minority)
         row = {**candidate, "macro_f1_argmax": plain["macro_f1"], "macro_f1": ruled["macro_f1"],
-               "f1_lead_data_scientist": ruled["f1_lead_data_scientist"], "lead_weight": rule.weight,
+               f"f1_{slug}": ruled[f"f1_{slug}"], f"{slug}_weight": rule.weight,
                "log_loss": log_loss, "seconds": time.perf_counter() - started}
         rows.append(row)
         if tracker is not None:
@@ -143,36 +177,40 @@ def git_commit() -> str | None:
 
 def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_company: bool = True,
                       seed: int = SEED, data_sha256: str | None = None, data_path: str | None = None,
-                      calibration_splits: int = CALIBRATION_SPLITS, thread_count: int = -1) -> ProfileModel:
+                      calibration_splits: int = CALIBRATION_SPLITS, thread_count: int = -1,
+                      minority: str | None = None) -> ProfileModel:
     """Fit the final model on every labelled row of ``frame``.
 
-    Steps: out-of-fold probabilities (``calibration_splits`` folds) → vector-scaling calibration →
-    weight of ``Lead data scientist`` maximising out-of-fold macro-F1 → CatBoost refitted on all
-    rows. The out-of-fold scores are kept in the metadata as ``cv_metrics``.
+    The classes are the labels of the data. Steps: out-of-fold probabilities
+    (``calibration_splits`` folds) → vector-scaling calibration → weight of the minority class
+    (``minority``, by default the label with the fewest rows) maximising out-of-fold macro-F1 →
+    CatBoost refitted on all rows. The out-of-fold scores are kept in the metadata as ``cv_metrics``.
 
     Raises
     ------
     LabelError
-        When fewer than two labelled rows per class are available.
+        When there are fewer than two labels, or a label has fewer rows than ``calibration_splits``
+        (the message names the label and its count).
     """
     params = {**DEFAULT_PARAMS, **(params or {})}
     frame, excluded = labelled_rows(frame)
-    counts = frame["profile"].value_counts()
-    if len(counts) < len(PROFILE_LABELS) or counts.min() < calibration_splits:
-        raise LabelError(f"need at least {calibration_splits} labelled rows of each of "
-                         f"{', '.join(PROFILE_LABELS)}; found {dict(counts)}")
+    counts = class_counts(frame)
+    check_class_counts(counts, calibration_splits, f"training ({calibration_splits}-fold calibration)")
+    classes = tuple(counts)
+    minority = choose_minority(counts, minority)
     started = time.perf_counter()
-    y_index = _class_index(frame)
-    raw = out_of_fold_probabilities(frame, params, include_company, calibration_splits, seed, thread_count)
+    y_index = _class_index(frame, classes)
+    raw = out_of_fold_probabilities(frame, params, include_company, calibration_splits, seed, thread_count,
+                                    classes=classes)
     calibration = fit_vector_scaling(raw, y_index)
     calibrated = calibration.transform(raw)
-    rule, curve = choose_class_weight(calibrated, y_index, PROFILE_LABELS, MINORITY_LABEL)
-    labels = np.asarray(PROFILE_LABELS, dtype=object)
-    cv_metrics = score_predictions(labels[y_index], rule.predict(calibrated))
+    rule, curve = choose_class_weight(calibrated, y_index, classes, minority)
+    labels = np.asarray(classes, dtype=object)
+    cv_metrics = score_predictions(labels[y_index], rule.predict(calibrated), classes)
     features, classifier = _fit_catboost(frame, params, include_company, seed, thread_count)
     model = ProfileModel(
         estimator=classifier.model_,
-        classes=PROFILE_LABELS,
+        classes=classes,
         technology_vocabulary=features.vocabulary_,
         include_company=include_company,
         calibration=calibration,
@@ -186,14 +224,15 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
         "seed": seed,
         "training_rows": len(frame),
         "rows_without_label_excluded": excluded,
-        "class_counts": {label: int(counts.get(label, 0)) for label in PROFILE_LABELS},
+        "class_counts": counts,
+        "minority_class": minority,
         "training_data": {"path": data_path, "sha256": data_sha256 or frame_sha256(frame)},
         # The values of each categorical column seen in training: the browser export needs them to
         # read CatBoost's category hashes (see datajobs.webexport), and the web form lists them.
         "categorical_values": categorical_values(features.transform(frame)),
         "cv_metrics": {"method": f"out-of-fold, stratified {calibration_splits}-fold, calibrated, decision rule",
                        **cv_metrics},
-        "lead_weight_curve": {str(weight): score for weight, score in curve.items()},
+        "minority_weight_curve": {str(weight): score for weight, score in curve.items()},
         "package_versions": package_versions(),
         "git_commit": git_commit(),
         "training_seconds": round(time.perf_counter() - started, 2),

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import matplotlib.colors
 import numpy as np
 
-from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS, PROFILE_LABELS
+from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS
 from datajobs.data import _clean_text as clean_text
 from datajobs.data import normalise_experience, split_technologies
-from datajobs.plots import PALETTE
+from datajobs.plots import label_colours
 from datajobs.predict import ProfileModel, profile_frame
 from datajobs.vocabulary import TECHNOLOGY_LOOKUP, make_key
 from datajobs.webexport import UNCERTAIN_MARGIN
@@ -170,9 +170,10 @@ def render_result_html(result: PredictionResult) -> str:
         parts.append(f'<div class="dj-uncertain">Uncertain between <b>{first}</b> and <b>{second}</b>: '
                      "their probabilities are close.</div>")
     parts.append('<table class="dj-bars" style="border-collapse:collapse;margin:6px 0">')
-    for label in PROFILE_LABELS:
-        value = result.probabilities.get(label, 0.0)
-        colour = matplotlib.colors.to_hex(PALETTE[label])
+    colours = label_colours(result.probabilities)
+    for label in result.probabilities:
+        value = result.probabilities[label]
+        colour = matplotlib.colors.to_hex(colours[label])
         parts.append(
             f'<tr><td style="padding:2px 8px 2px 0;white-space:nowrap">{html.escape(label)}</td>'
             f'<td style="width:220px"><div style="background:#eee;width:200px;height:14px">'
@@ -226,7 +227,8 @@ class PredictorForm:
         vocabulary = list(model.technology_vocabulary)
         self.example["technologies"] = [item for item in self.example["technologies"] if item in vocabulary]
         self.view = _predictor_widget_class()(
-            example=self.example, colours={label: matplotlib.colors.to_hex(PALETTE[label]) for label in PROFILE_LABELS})
+            example=self.example,
+            colours={label: matplotlib.colors.to_hex(colour) for label, colour in label_colours(model.classes).items()})
         self.view.on_msg(self._on_message)
 
     def values(self) -> dict:
