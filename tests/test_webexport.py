@@ -141,7 +141,7 @@ def test_lead_rule_and_errors_come_back_to_the_caller(fast_model, bundle_path, t
     assert "between 0 and 60" in results[1]["error"]
     assert "None of these technologies is known" in results[2]["error"]
     rule = results[3]["decision_rule"]
-    assert rule["weighted_class"] == "Lead data scientist" and rule["weight"] == fast_model.decision.weight
+    assert rule["weighted_class"] == fast_model.decision.weighted_class and rule["weight"] == fast_model.decision.weight
     assert rule["decided"] == (results[3]["label"] != results[3]["argmax_label"])
 
 

@@ -151,7 +151,8 @@ function renderForm(el, model, predictor, withKernel) {
     const rule = result.decision_rule;
     if (rule && rule.decided) {
       box.appendChild(element("div", {className: "dj-rule", text:
-        "Decided by the Lead rule: the most probable profile is " + result.argmax_label + " ("
+        "Decided by the decision rule for " + rule.weighted_class + ": the most probable profile is "
+        + result.argmax_label + " ("
         + percent(result.probabilities[result.argmax_label]) + "), but the decision rule multiplies the probability of "
         + rule.weighted_class + " by " + rule.weight + " (the weight that maximised macro-F1 on out-of-fold "
         + "predictions, so that this rare class is not always outvoted), which makes " + result.label + " win."}));
