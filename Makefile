@@ -6,11 +6,13 @@ BIN := $(VENV)/bin
 DATA ?= data/sample/profiles_sample.csv
 PROFILE ?= full
 PORT ?= 8866
+# Public repository of the project: when set, the book shows Binder launch buttons (see book/teaching.md).
+REPOSITORY_URL ?=
 MLFLOW_PORT ?= 5000
 VENDOR := book/_static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book test lint app mlflow-ui sample clean
+.PHONY: help setup book test lint app mlflow-ui sample clean student lab
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}' \
@@ -37,7 +39,7 @@ $(VENDOR)/embed-amd.js: package.json package-lock.json
 	touch $@
 
 book: setup ## execute the notebooks on DATA with papermill and build _build/html
-	$(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
+	DATAJOBS_REPOSITORY_URL="$(REPOSITORY_URL)" $(BIN)/datajobs book --data "$(DATA)" --profile $(PROFILE)
 
 test: setup ## lint, unit tests, notebooks (quick profile), book build, browser tests
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -54,6 +56,13 @@ mlflow-ui: setup ## MLflow UI of the local tracking store on 127.0.0.1:$(MLFLOW_
 
 sample: setup ## regenerate data/sample/profiles_sample.csv from the shipped frequency tables
 	$(BIN)/datajobs synth --rows 3000 --seed 2024 -o data/sample/profiles_sample.csv
+
+student: setup ## notebooks without solutions or outputs + sample data + README in _build/student/ and a zip
+	$(BIN)/datajobs student --out _build/student
+
+lab: student ## JupyterLab (installed on first use) on the student edition, on 127.0.0.1
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[teach]"
+	cd _build/student && $(CURDIR)/$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf _build outputs mlruns

@@ -303,3 +303,55 @@ def test_small_five_label_file_builds_the_quick_book(tmp_path):
     manifest = json.loads((outputs / "run_manifest.json").read_text())
     comparison = next(entry for entry in manifest["notebooks"] if entry["name"] == "03_model_comparison")
     assert comparison["parameters"]["sample_frac"] == 1.0
+
+
+EXERCISE_CHAPTERS = ("01_data_audit", "02_preprocessing", "03_model_comparison", "04_catboost_selection",
+                     "06_monitoring")
+
+
+def test_every_study_chapter_has_exercises_with_hidden_executed_solutions(sample_book):
+    from bs4 import BeautifulSoup
+
+    from datajobs.student import find_exercises
+
+    outputs, html = sample_book
+    for name in EXERCISE_CHAPTERS:
+        executed = nbformat.read(outputs / "notebooks" / f"{name}.ipynb", as_version=4)
+        expected = len(find_exercises(executed, name))
+        assert expected >= 1, name
+        page = BeautifulSoup((html / "outputs" / "test-sample" / "notebooks" / f"{name}.html").read_text(),
+                             "html.parser")
+        exercises = page.select("div.exercise")
+        solutions = page.select("div.solution")
+        assert len(exercises) == len(solutions) == expected, name
+        for exercise in exercises:
+            assert exercise.select("div.cell_input"), f"{name}: an exercise without starter code"
+            assert re.search(r"Level: (beginner|intermediate|advanced) · Time: \d+ minutes", exercise.get_text())
+        for solution in solutions:
+            assert "dropdown" in solution["class"], f"{name}: a solution shown without a toggle"
+            assert solution.select("div.cell_input div.highlight"), f"{name}: a solution without code"
+            assert solution.select("div.cell_output"), f"{name}: a solution whose code shows no executed output"
+        assert "Learning objectives" in page.get_text(), name
+
+
+def test_exercise_cells_finish_within_a_minute_in_the_quick_profile(sample_book):
+    """The durations papermill recorded for each cell when the book executed the chapters."""
+    from datajobs.student import exercise_durations
+
+    outputs, _ = sample_book
+    for name in EXERCISE_CHAPTERS:
+        durations = exercise_durations(nbformat.read(outputs / "notebooks" / f"{name}.ipynb", as_version=4), name)
+        print(durations.round(1).to_string(index=False))
+        assert (durations["seconds"] <= 60).all(), f"{name}: an exercise takes more than a minute\n{durations}"
+
+
+def test_launch_buttons_appear_only_with_a_repository_url(sample_book, monkeypatch):
+    from datajobs.book import build_html
+
+    outputs, html = sample_book
+    page = "outputs/test-sample/notebooks/02_preprocessing.html"
+    assert "mybinder.org/v2" not in (html / page).read_text()
+    monkeypatch.setenv("DATAJOBS_REPOSITORY_URL", "https://github.com/example-org/datajobs")
+    launched = build_html(outputs, outputs / "with-launch-buttons", synthetic=True, log=lambda _: None)
+    assert ("https://mybinder.org/v2/gh/example-org/datajobs/main?urlpath=lab/tree/"
+            "outputs/test-sample/notebooks/02_preprocessing.ipynb") in (launched / page).read_text()

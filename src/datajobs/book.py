@@ -357,12 +357,35 @@ SYNTHETIC_BANNER = ("This build ran on the <b>synthetic sample</b> shipped with 
                     "Run <code>make book DATA=your.csv</code> for real results.")
 
 
+def launch_settings(environment: dict[str, str] | None = None) -> dict:
+    """The ``repository`` and ``launch_buttons`` settings of the book, from the environment.
+
+    Launch buttons (Binder, and JupyterHub when ``DATAJOBS_JUPYTERHUB_URL`` is set) need the
+    public repository: they are shown only when ``DATAJOBS_REPOSITORY_URL`` is set (``make book
+    REPOSITORY_URL=...``). ``DATAJOBS_REPOSITORY_BRANCH`` defaults to ``main`` and
+    ``DATAJOBS_BINDERHUB_URL`` to the public mybinder.org. Returns an empty dict otherwise.
+    """
+    environment = os.environ if environment is None else environment
+    url = environment.get("DATAJOBS_REPOSITORY_URL", "").strip()
+    if not url:
+        return {}
+    buttons = {"notebook_interface": "jupyterlab",
+               "binderhub_url": environment.get("DATAJOBS_BINDERHUB_URL", "").strip() or "https://mybinder.org"}
+    if environment.get("DATAJOBS_JUPYTERHUB_URL", "").strip():
+        buttons["jupyterhub_url"] = environment["DATAJOBS_JUPYTERHUB_URL"].strip()
+    return {"repository": {"url": url, "branch": environment.get("DATAJOBS_REPOSITORY_BRANCH", "").strip() or "main",
+                           "path_to_book": ""},
+            "launch_buttons": buttons}
+
+
 def write_build_config(outputs_dir: Path, synthetic: bool, predictor_bundle: Path | None = None) -> tuple[Path, Path]:
-    """The book's ``_config.yml`` and ``_toc.yml`` for this run (banner, outputs folder, predictor bundle)."""
+    """The book's ``_config.yml`` and ``_toc.yml`` for this run (banner, outputs folder, launch buttons,
+    predictor bundle)."""
     import yaml
 
     book_config = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())
     book_config.setdefault("html", {})["announcement"] = SYNTHETIC_BANNER if synthetic else ""
+    book_config.update(launch_settings())
     if predictor_bundle is not None:
         book_config.setdefault("sphinx", {}).setdefault("config", {})["datajobs_predictor_bundle"] = str(predictor_bundle)
     toc_text = (config.PROJECT_ROOT / "_toc.yml").read_text()

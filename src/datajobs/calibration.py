@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
-from sklearn.metrics import f1_score
+from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 EPSILON = 1e-9
 LEAD_WEIGHT_GRID = tuple(np.round(np.arange(0.6, 2.51, 0.05), 2))
@@ -90,3 +91,42 @@ def choose_class_weight(probabilities: np.ndarray, y_index: np.ndarray, classes:
     best = max(curve.values())
     chosen = min((weight for weight, score in curve.items() if score >= best - 1e-12), key=lambda w: abs(w - 1.0))
     return DecisionRule(classes, weighted_class, chosen), curve
+
+
+def decision_weight_curve(probabilities: np.ndarray, y_true, classes: tuple[str, ...], weighted_class: str,
+                          weights: tuple[float, ...] = LEAD_WEIGHT_GRID) -> pd.DataFrame:
+    """Precision, recall and F1 of ``weighted_class``, and macro-F1, for each weight of the rule.
+
+    Reading this curve on a test split is for understanding only: choosing the weight on it would
+    tune the model on the data that is supposed to judge it (the book chooses it on inner folds).
+
+    Parameters
+    ----------
+    probabilities : ndarray of shape (n_rows, n_classes)
+        Calibrated probabilities, columns in the order of ``classes``.
+    y_true : array-like of str
+        The true labels.
+    classes : tuple of str
+        Class names, in column order.
+    weighted_class : str
+        The class whose probability is multiplied by the weight before the arg-max.
+    weights : tuple of float
+        The weights to try.
+
+    Returns
+    -------
+    DataFrame
+        One row per weight: ``weight``, ``predicted_share`` (share of rows predicted as the
+        class), ``precision``, ``recall``, ``f1`` of the class and ``macro_f1``.
+    """
+    y_true = np.asarray(y_true, dtype=object)
+    rows = []
+    for weight in weights:
+        predicted = DecisionRule(classes, weighted_class, float(weight)).predict(probabilities)
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            y_true, predicted, labels=[weighted_class], zero_division=0)
+        rows.append({"weight": float(weight), "predicted_share": float(np.mean(predicted == weighted_class)),
+                     "precision": float(precision[0]), "recall": float(recall[0]), "f1": float(f1[0]),
+                     "macro_f1": float(f1_score(y_true, predicted, labels=list(classes), average="macro",
+                                                zero_division=0))})
+    return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
-"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, app, monitor, export-web.
+"""The ``datajobs`` command: validate, synth, train, predict, evaluate, book, app, monitor, student,
+export-web.
 
 Every sub-command turns a :class:`~datajobs.data.DataFileError` (or any other expected failure)
 into one line on stderr and exit status 2: users see what is wrong with their file, not a
@@ -229,6 +230,18 @@ def _command_promote(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_student(args: argparse.Namespace) -> int:
+    from datajobs.student import ZIP_NAME, ExerciseStructureError, write_student_edition
+
+    try:
+        folder = write_student_edition(args.out, make_zip=not args.no_zip)
+    except ExerciseStructureError as error:
+        raise UsageError(str(error)) from None
+    print(f"student edition (no solutions, no outputs) in {folder}"
+          + ("" if args.no_zip else f" and {folder.parent / ZIP_NAME}"))
+    return 0
+
+
 def _command_mlflow_ui(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -356,6 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
                        ["datajobs promote 3"])
     promote.add_argument("version", type=int, help="registered version number (see `make mlflow-ui`)")
     promote.set_defaults(handler=_command_promote)
+
+    student = _command(commands, "student", "write the notebooks without solutions or outputs, with the sample data",
+                       ["datajobs student --out _build/student"])
+    student.add_argument("--out", default=str(config.PROJECT_ROOT / "_build" / "student"), help="folder to write")
+    student.add_argument("--no-zip", action="store_true", help="do not write the zip beside the folder")
+    student.set_defaults(handler=_command_student)
 
     mlflow_ui = _command(commands, "mlflow-ui", "the MLflow UI of the tracking store on 127.0.0.1",
                          ["datajobs mlflow-ui --port 5001"])

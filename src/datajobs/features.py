@@ -265,3 +265,34 @@ def feature_source(feature: str) -> str:
     if feature.startswith("experience_"):
         return "experience"
     return {"diploma_rank": "diploma"}.get(feature, feature)
+
+
+def encode_by_majority_profile_leaky(frame: pd.DataFrame, column: str = "company",
+                                     label_column: str = "profile") -> pd.DataFrame:
+    """**Leaky on purpose.** Replace each value of ``column`` by the most frequent profile among
+    the rows sharing that value, computed on the whole file before any split (a target encoding
+    done too early).
+
+    A value seen once is replaced by that row's own label, so the model reads the answer from the
+    feature; in cross-validation, test rows were encoded with their own labels. Kept only for the
+    exercise that reproduces the leakage lesson on a new feature.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical labelled profiles.
+    column : str
+        The categorical column to encode (``company`` or ``city``).
+    label_column : str
+        The target column.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``frame`` whose ``column`` holds profile names; missing values stay missing.
+    """
+    leaked = frame.copy()
+    majority = (leaked.dropna(subset=[column, label_column]).groupby(column, observed=True)[label_column]
+                .agg(lambda labels: labels.value_counts().index[0]))
+    leaked[column] = leaked[column].map(majority).astype("string")
+    return leaked
