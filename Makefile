@@ -25,7 +25,7 @@ setup: $(VENV)/.installed $(VENDOR)/embed-amd.js ## create .venv, install the pa
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,app,tracking,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,app,tracking,test,scale]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 

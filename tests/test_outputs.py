@@ -95,9 +95,10 @@ def test_a_write_that_fails_half_way_leaves_no_half_file(model_dir, write_csv, t
     target.write_text("previous results\n")
     original = pd.DataFrame.to_csv
 
-    def disk_full(self, path, *args, **kwargs):
-        original(self.head(1), path, *args, **kwargs)
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def disk_full(self, path=None, *args, **kwargs):
+        if path is not None:  # a file written in one go: its first row lands, then the disk is full
+            original(self.head(1), path, *args, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device")  # or a streamed piece that cannot be written
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
     assert main(["predict", "--model", str(model_dir), str(write_csv(BATCH)), "-o", str(target)]) == 2

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from datajobs import __version__, config
+from datajobs import config
 from datajobs.data import file_sha256, load_profiles
 from datajobs.models import KNN_NEIGHBOURS, SMOTE_NEIGHBOURS
 
@@ -86,12 +86,9 @@ def is_synthetic_sample(data_sha256: str) -> bool:
 
 def package_fingerprint() -> str:
     """Hash of the package's source: a code change invalidates cached notebooks."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(config.PACKAGE_DIR.rglob("*")):
-        if path.suffix in {".py", ".json"} and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(config.PACKAGE_DIR).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    from datajobs.cache import code_digest
+
+    return code_digest()
 
 
 def notebook_source(name: str) -> Path:
@@ -300,6 +297,8 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
     manifest_path = outputs_dir / "run_manifest.json"
     keys: dict[str, str] = {}
     plan = []
+    # The notebooks' kernels inherit this: fold results are cached beside the outputs they feed.
+    os.environ.setdefault("DATAJOBS_CACHE_DIR", str(outputs_dir / "cache"))
     for spec in NOTEBOOKS:
         name = spec["name"]
         source = notebook_source(name)

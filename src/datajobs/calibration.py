@@ -16,11 +16,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.special import log_softmax, softmax
-from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 EPSILON = 1e-9
+
+
+def softmax(values: np.ndarray, axis: int = 1) -> np.ndarray:
+    """:func:`scipy.special.softmax`, the same operations (same bits): scoring need not import SciPy."""
+    shifted = np.exp(values - np.max(values, axis=axis, keepdims=True))
+    return shifted / np.sum(shifted, axis=axis, keepdims=True)
 LEAD_WEIGHT_GRID = tuple(np.round(np.arange(0.6, 2.51, 0.05), 2))
 
 
@@ -42,6 +45,10 @@ class VectorScaling:
 
 def fit_vector_scaling(probabilities: np.ndarray, y_index: np.ndarray) -> VectorScaling:
     """Fit the scale and biases on out-of-fold probabilities and true class indices."""
+    # Imported here: scoring only transforms, and must not pay for importing the optimiser.
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
     logits = np.log(np.clip(probabilities, EPSILON, 1.0))
     n_classes = probabilities.shape[1]
 
@@ -84,6 +91,8 @@ def choose_class_weight(probabilities: np.ndarray, y_index: np.ndarray, classes:
     Ties go to the weight closest to 1 (the plain arg-max), the least tuned choice.
     Returns the rule and the macro-F1 of every weight tried.
     """
+    from sklearn.metrics import f1_score  # here, not at the top: scoring must not import scikit-learn
+
     curve = {}
     for weight in grid:
         rule = DecisionRule(classes, weighted_class, float(weight))
@@ -119,6 +128,8 @@ def decision_weight_curve(probabilities: np.ndarray, y_true, classes: tuple[str,
         One row per weight: ``weight``, ``predicted_share`` (share of rows predicted as the
         class), ``precision``, ``recall``, ``f1`` of the class and ``macro_f1``.
     """
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
     y_true = np.asarray(y_true, dtype=object)
     rows = []
     for weight in weights:

@@ -126,19 +126,44 @@ def _command_monitor(args: argparse.Namespace) -> int:
 
 
 def _command_predict(args: argparse.Namespace) -> int:
-    from datajobs.predict import predict_file
+    from datajobs.predict import ScoringSummary, predict_file, score_file, summary_csv
 
-    model = _load_model(args.model)
-    output = predict_file(model, args.input, args.output, sheet=args.sheet, raw=args.raw)
-    flagged = int((output["warnings"] != "").sum())
-    unscored = int((output["predicted_metier"] == "").sum())
+    if args.dask:
+        summary = _predict_on_dask(args)
+    else:
+        model = _load_model(args.model)
+        workbook = any(str(name).lower().endswith((".xlsx", ".xlsm")) for name in (args.input, args.output or ""))
+        if workbook or args.sheet:
+            # A workbook is read and written whole.
+            output = predict_file(model, args.input, args.output, sheet=args.sheet, raw=args.raw)
+            if args.output is None:
+                print(summary_csv(output), end="")
+            summary = ScoringSummary()
+            summary.add(output)
+        else:
+            # Read, scored and written chunk by chunk: memory stays flat however large the file.
+            summary = score_file(model, args.input, args.output, raw=args.raw)
     target = args.output or "stdout"
-    print(f"scored {len(output) - unscored} of {len(output)} rows -> {target}; "
-          f"{flagged} rows with warnings, {unscored} not scorable", file=sys.stderr)
-    if args.output is None:
-        columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")], "warnings"]
-        print(output[columns].round(4).to_csv(index=False), end="")
+    print(f"scored {summary.rows - summary.unscored} of {summary.rows} rows -> {target}; "
+          f"{summary.flagged} rows with warnings, {summary.unscored} not scorable", file=sys.stderr)
     return 0
+
+
+def _predict_on_dask(args: argparse.Namespace):
+    from datajobs.scale import ScaleError, expand_inputs, score_files_on_dask
+
+    if args.model.startswith("models:/"):
+        raise UsageError("--dask takes a model directory (export a registry model with `datajobs` first)")
+    try:
+        inputs = expand_inputs(args.input)
+        output = Path(args.output) if args.output else None
+        per_input = output is not None and (output.is_dir() or args.output.endswith("/"))
+        if per_input:
+            output.mkdir(parents=True, exist_ok=True)
+        # Otherwise several inputs go into one file, their rows one after the other, header once.
+        return score_files_on_dask(args.model, inputs, output, args.dask, one_file_per_input=per_input)
+    except ScaleError as error:
+        raise UsageError(str(error)) from None
 
 
 def _command_evaluate(args: argparse.Namespace) -> int:
@@ -331,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "probabilities and warnings are printed to stdout as comma-separated CSV)")
     predict.add_argument("--raw", action="store_true", help="write cells starting with = + - @ as they came "
                          "(by default they get a leading apostrophe so a spreadsheet does not run them)")
+    predict.add_argument("--dask", metavar="SCHEDULER", help="score on a Dask cluster: its scheduler address "
+                         "(tcp://host:8786) or 'local'; INPUT may then be a glob such as 'batches/*.csv', and -o a "
+                         "folder (ending in /) for one file per input")
     predict.set_defaults(handler=_command_predict)
 
     evaluate = _command(commands, "evaluate", "score a model on a labelled file (JSON)",

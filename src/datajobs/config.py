@@ -52,6 +52,12 @@ PROFILE_LABELS: tuple[str, ...] = (
 )
 MINORITY_LABEL = "Lead data scientist"
 
+
+def label_slug(label: str) -> str:
+    """``Lead data scientist`` → ``lead_data_scientist`` (for column names)."""
+    return label.lower().replace(" ", "_")
+
+
 DIPLOMA_LEVELS: tuple[str, ...] = ("No diploma", "Bachelor", "Master", "PhD")
 
 # The study's experience levels (years): débutant < 2, confirmé 2–5, avancé 5–8, expert >= 8.

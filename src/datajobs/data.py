@@ -469,7 +469,7 @@ def _parse_records(path: Path, text: str, delimiter: str, first_line: int = 1) -
         for cells in reader:
             start, end = previous_end + 1, reader.line_num  # 1-based positions in `lines`
             previous_end = end
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 blank += header is not None
                 continue
             if header is None:
@@ -783,48 +783,63 @@ def load_profiles(path: str | Path, sheet: str | None = None) -> LoadedProfiles:
 
     width = len(header)
     raw_names = [name.strip() or f"column_{index + 1}" for index, name in enumerate(header)]
-    raw_rows: list[list[str]] = []
-    row_warnings: list[list[str]] = []
+    raw_rows: list[list[str]] = [cells for _, cells in records]
+    lines = [line for line, _ in records]
+    # Notes of the rows that have any (row index -> notes); most rows have none.
+    row_warnings: dict[int, list[str]] = {}
     stray_quotes = dict(parsed.stray_quotes)
-    for line, cells in records:
-        notes = []
-        if line in stray_quotes:
-            report.steps["unmatched quote (lines re-read one by one)"] += 1
-            notes.append(f'unmatched quote (") in this line: it would have merged lines {line}-'
-                         f"{stray_quotes[line]} into one cell, so each line was read on its own "
-                         "and the quote dropped; check this row")
+    if stray_quotes:
+        for index, line in enumerate(lines):
+            if line in stray_quotes:
+                report.steps["unmatched quote (lines re-read one by one)"] += 1
+                note = (f'unmatched quote (") in this line: it would have merged lines {line}-'
+                        f"{stray_quotes[line]} into one cell, so each line was read on its own "
+                        "and the quote dropped; check this row")
+                row_warnings.setdefault(index, []).append(note)
+                report.warnings.append(RowWarning(line, "*", "", note))
+    for index in [index for index, cells in enumerate(raw_rows) if len(cells) != width]:
+        cells = raw_rows[index]
         if len(cells) < width:
             report.steps["row with too few cells (padded empty)"] += 1
-            notes.append(f"row has {len(cells)} cells, header has {width}; missing cells left empty")
-            cells = cells + [""] * (width - len(cells))
-        elif len(cells) > width:
+            note = f"row has {len(cells)} cells, header has {width}; missing cells left empty"
+            raw_rows[index] = cells + [""] * (width - len(cells))
+        else:
             report.steps["row with too many cells (extra ignored)"] += 1
-            notes.append(f"row has {len(cells)} cells, header has {width}; extra cells ignored")
-            cells = cells[:width]
-        raw_rows.append(cells)
-        row_warnings.append(notes)
-        for note in notes:
-            report.warnings.append(RowWarning(line, "*", "", note))
+            note = f"row has {len(cells)} cells, header has {width}; extra cells ignored"
+            raw_rows[index] = cells[:width]
+        row_warnings.setdefault(index, []).append(note)
+        report.warnings.append(RowWarning(lines[index], "*", "", note))
     raw = pd.DataFrame(raw_rows, columns=pd.Index(raw_names), dtype=object)
     if raw.columns.duplicated().any():
         raw.columns = [f"{name}.{index}" if duplicated else name for index, (name, duplicated)
                        in enumerate(zip(raw_names, raw.columns.duplicated(), strict=True))]
 
     frame = pd.DataFrame(index=range(len(records)))
+    raw_columns = list(zip(*raw_rows, strict=True)) if raw_rows else [()] * width
     for position, name in sorted(positions.items(), key=lambda item: CANONICAL_COLUMNS.index(item[1])):
-        cells = [row[position] for row in raw_rows]
+        cells = raw_columns[position]
         normaliser = NORMALISERS[name]
-        results = {value: normaliser(value) for value in set(cells)}
-        frame[name] = [results[value].value for value in cells]
-        for index, ((line, _), value) in enumerate(zip(records, cells, strict=True)):
-            result = results[value]
-            for step in result.steps:
-                report.steps[step] += 1
-            if result.warning:
-                row_warnings[index].append(f"{RAW_HEADER[name]}: {result.warning}")
-                report.warnings.append(RowWarning(line, RAW_HEADER[name], value, result.warning))
+        # Each distinct raw value is normalised once; rows only look their value up, and only the
+        # rows holding a value with a warning are visited one by one.
+        counts = Counter(cells)
+        results = {value: normaliser(value) for value in counts}
+        canonical = {value: result.value for value, result in results.items()}
+        frame[name] = list(map(canonical.__getitem__, cells))
+        for value, count in counts.items():
+            for step in results[value].steps:
+                report.steps[step] += count
+        warned = {value for value, result in results.items() if result.warning}
+        if warned:
+            for row_number, value in enumerate(cells, start=1):
+                if value in warned:
+                    warning = results[value].warning
+                    row_warnings.setdefault(row_number - 1, []).append(f"{RAW_HEADER[name]}: {warning}")
+                    report.warnings.append(RowWarning(lines[row_number - 1], RAW_HEADER[name], value, warning))
         if name == "diploma":
-            spelling_counts = Counter(_clean_text(value) for value in cells if _clean_text(value))
+            spelling_counts: Counter = Counter()
+            for value, count in counts.items():
+                if cleaned := _clean_text(value):
+                    spelling_counts[cleaned] += count
             levels = {_clean_text(value): result.value for value, result in results.items()}
             report.diploma_spellings = {
                 spelling: {"level": levels[spelling], "rows": count}
@@ -838,14 +853,17 @@ def load_profiles(path: str | Path, sheet: str | None = None) -> LoadedProfiles:
                 if make_key(item) in TECHNOLOGY_LOOKUP and TECHNOLOGY_LOOKUP[make_key(item)] != (item,)
             }
             report.canonical_technologies = len(
-                {item for value in frame[name] for item in value.split("/") if item})
+                {item for result in results.values() for item in result.value.split("/") if item})
     for column in SCHEMA:
         if column.name not in frame.columns:
             frame[column.name] = math.nan if column.kind == "years" else None
     frame = frame[list(CANONICAL_COLUMNS)]
     frame = _with_dtypes(frame)
-    frame.insert(0, "line", np.array([line for line, _ in records], dtype="int64"))
-    frame["warnings"] = ["; ".join(notes) for notes in row_warnings]
+    frame.insert(0, "line", np.array(lines, dtype="int64"))
+    warnings = [""] * len(records)
+    for index, notes in row_warnings.items():
+        warnings[index] = "; ".join(notes)
+    frame["warnings"] = warnings
     report.rows_out = len(frame)
     counts = frame["profile"].value_counts()
     report.labels = {label: int(counts[label]) for label in ordered_labels(counts.index)}

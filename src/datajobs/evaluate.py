@@ -6,6 +6,7 @@ fixed seed), so fold-by-fold differences between two configurations can be compa
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -24,16 +25,11 @@ from sklearn.metrics import (
 from sklearn.model_selection import RepeatedStratifiedKFold
 from tqdm.auto import tqdm
 
-from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, SEED
+from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, PROFILE_LABELS, SEED, label_slug  # noqa: F401
 from datajobs.data import ordered_labels
 from datajobs.models import candidate_grid, make_model
 
 METRICS = ("macro_f1", "balanced_accuracy", "accuracy")
-
-
-def label_slug(label: str) -> str:
-    """``Lead data scientist`` → ``lead_data_scientist`` (for column names)."""
-    return label.lower().replace(" ", "_")
 
 
 def score_predictions(y_true, y_pred, labels: tuple[str, ...] | None = None) -> dict[str, float]:
@@ -79,9 +75,13 @@ def make_folds(y, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: in
     return folds
 
 
-def _fit_and_score(estimator, X: pd.DataFrame, y: np.ndarray, train, test,
-                   labels: tuple[str, ...] | None = None) -> dict[str, float]:
-    with warnings.catch_warnings():
+def _fit_and_score(estimator, X: pd.DataFrame, y: np.ndarray, train, test, labels: tuple[str, ...] | None = None,
+                   threads: int = 1) -> dict[str, float]:
+    from threadpoolctl import threadpool_limits
+
+    # Folds already run side by side: a model's own threads (OpenMP in histogram gradient
+    # boosting, BLAS) would only fight them for the same cores.
+    with warnings.catch_warnings(), threadpool_limits(limits=threads):
         warnings.simplefilter("ignore", category=UserWarning)
         started = time.perf_counter()
         estimator.fit(X.iloc[train], y[train])
@@ -104,6 +104,8 @@ def cross_validate_configurations(
     fast: bool = False,
     n_jobs: int = 2,
     progress: bool = True,
+    scheduler: str | None = None,
+    use_cache: bool = True,
 ) -> pd.DataFrame:
     """Score configurations on the same repeated stratified folds.
 
@@ -119,9 +121,16 @@ def cross_validate_configurations(
     include_company, fast : bool
         Passed to :func:`datajobs.models.make_model` for the default configurations.
     n_jobs : int
-        Folds fitted in parallel.
+        Folds fitted in parallel on this machine (each fit then uses ``cores // n_jobs`` threads).
     progress : bool
         Show a progress bar.
+    scheduler : str, optional
+        A Dask scheduler address (``tcp://host:8786``) or ``"local"``: the fits run on that
+        cluster through joblib's Dask backend. Defaults to ``DATAJOBS_DASK_SCHEDULER`` if set.
+        The results are the same as on this machine.
+    use_cache : bool
+        Reuse the scores of a (data, configuration, fold, package code) already fitted, from
+        :mod:`datajobs.cache`; only new folds are fitted.
 
     Returns
     -------
@@ -129,6 +138,9 @@ def cross_validate_configurations(
         One row per (model, strategy, repeat, fold) with every metric of
         :func:`score_predictions` and the fit and predict times.
     """
+    from datajobs import cache
+    from datajobs.scale import joblib_backend
+
     if configurations is None:
         configurations = {
             (model, strategy): (lambda model=model, strategy=strategy:
@@ -139,10 +151,28 @@ def cross_validate_configurations(
     labels = ordered_labels(y)  # every fold is scored on all of the data's classes
     folds = make_folds(y, n_splits, n_repeats, seed)
     tasks = [(key, repeat, fold, train, test) for key in configurations for repeat, fold, train, test in folds]
-    jobs = (delayed(_fit_and_score)(clone(configurations[key]()), frame, y, train, test, labels)
-            for key, _, _, train, test in tasks)
-    runner = Parallel(n_jobs=n_jobs, return_as="generator")
-    scores = list(tqdm(runner(jobs), total=len(tasks), desc="cross-validation", disable=not progress))
+    keys: list[str | None] = [None] * len(tasks)
+    scores: list[dict | None] = [None] * len(tasks)
+    if use_cache and cache.cache_root() is not None:
+        data = cache.frame_digest(frame)
+        estimators = {key: cache.estimator_digest(clone(factory())) for key, factory in configurations.items()}
+        for position, (key, repeat, fold, _, _) in enumerate(tasks):
+            keys[position] = cache.make_key(kind="cv fold", data=data, estimator=estimators[key], n_splits=n_splits,
+                                            n_repeats=n_repeats, seed=seed, repeat=repeat, fold=fold)
+            scores[position] = cache.load_json("folds", keys[position])
+    missing = [position for position, score in enumerate(scores) if score is None]
+    with joblib_backend(scheduler) as cluster:
+        workers = cluster.workers if cluster is not None else max(1, n_jobs)
+        threads = cluster.threads if cluster is not None else max(1, (os.cpu_count() or 1) // workers)
+        jobs = (delayed(_fit_and_score)(clone(configurations[tasks[position][0]]()), frame, y, tasks[position][3],
+                                        tasks[position][4], labels, threads)
+                for position in missing)
+        runner = Parallel(n_jobs=-1 if cluster is not None else n_jobs, return_as="generator")
+        for position, score in zip(missing, tqdm(runner(jobs), total=len(missing), desc="cross-validation",
+                                                 disable=not progress), strict=True):
+            scores[position] = score
+            if keys[position] is not None:
+                cache.store_json("folds", keys[position], score)
     rows = [{"model": key[0], "strategy": key[1], "repeat": repeat, "fold": fold,
              "n_train": len(train), "n_test": len(test), **score}
             for (key, repeat, fold, train, test), score in zip(tasks, scores, strict=True)]

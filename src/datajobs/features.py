@@ -15,29 +15,23 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 
-from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS
+# The encodings the scoring path also needs live in datajobs.columns (no scikit-learn import there).
+from datajobs.columns import (  # noqa: F401 (re-exported)
+    CATEGORICAL_CATBOOST_COLUMNS,
+    MISSING,
+    catboost_frame,
+    diploma_rank,
+    split_technology_column,
+)
+from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS
 
-MISSING = "missing"
 OTHER = "other"
-
-
-def split_technology_column(values: pd.Series | np.ndarray | list) -> list[list[str]]:
-    """Split ``/``-joined canonical technologies into lists (an empty cell is an empty list)."""
-    return [[item for item in str(value).split("/") if item] if isinstance(value, str) else []
-            for value in values]
 
 
 def experience_level(years: pd.Series) -> pd.Series:
     """The study's level of each experience (débutant < 2, confirmé 2–5, avancé 5–8, expert ≥ 8)."""
     bins = [-np.inf, *EXPERIENCE_LEVEL_EDGES, np.inf]
     return pd.cut(years, bins=bins, labels=list(EXPERIENCE_LEVELS), right=False)
-
-
-def diploma_rank(values: pd.Series) -> pd.Series:
-    """Diploma as an ordered level 0–3 (No diploma … PhD); an unknown spelling is missing."""
-    ranks = {level: float(rank) for rank, level in enumerate(DIPLOMA_LEVELS)}
-    return pd.Series([ranks.get(value, np.nan) if isinstance(value, str) else np.nan for value in values],
-                     index=getattr(values, "index", None), dtype="float64")
 
 
 def _column(X, name: str) -> pd.Series:
@@ -209,39 +203,6 @@ def build_preprocessor(include_company: bool = True, min_city_count: int = 20,
     if include_company:
         transformers.append(("company", CategoryOneHot("company", min_company_count), ["company"]))
     return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
-
-
-def catboost_frame(X: pd.DataFrame, vocabulary: list[str], include_company: bool = True) -> pd.DataFrame:
-    """The frame CatBoost sees: raw experience (NaN kept: CatBoost handles it) and the same value
-    as a category, a missing flag, diploma rank, city and company as native categories, and
-    technologies multi-hot."""
-    technology_lists = split_technology_column(X["technologies"])
-    index = {name: position for position, name in enumerate(vocabulary)}
-    multi_hot = np.zeros((len(X), len(vocabulary)), dtype=np.int8)
-    for row, items in enumerate(technology_lists):
-        for item in items:
-            position = index.get(item)
-            if position is not None:
-                multi_hot[row, position] = 1
-    years = pd.to_numeric(X["experience"], errors="coerce").astype("float64").to_numpy()
-    columns: dict[str, object] = {
-        "experience_years": years,
-        # Experience also as a category: the share of Lead data scientists jumps between
-        # neighbouring values (2 → 2.5 years) in a way target statistics capture directly.
-        "experience_value": np.array([MISSING if np.isnan(value) else f"{value:g}" for value in years], dtype=object),
-        "experience_missing": np.isnan(years).astype(np.int8),
-        "diploma_rank": diploma_rank(X["diploma"]).to_numpy(),
-        "city": X["city"].astype(object).where(X["city"].notna(), MISSING).to_numpy(dtype=object),
-    }
-    if include_company:
-        columns["company"] = X["company"].astype(object).where(X["company"].notna(), MISSING).to_numpy(dtype=object)
-    columns["n_technologies"] = multi_hot.sum(axis=1)
-    frame = pd.DataFrame(columns)
-    technologies = pd.DataFrame(multi_hot, columns=[f"tech_{name}" for name in vocabulary])
-    return pd.concat([frame, technologies], axis=1)
-
-
-CATEGORICAL_CATBOOST_COLUMNS = ("experience_value", "city", "company")
 
 
 def impute_experience_by_class_leaky(frame: pd.DataFrame, label_column: str = "profile") -> pd.DataFrame:

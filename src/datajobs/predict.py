@@ -2,11 +2,22 @@
 
 Loading a model reads ``model.cbm`` with CatBoost's own loader and ``metadata.json`` with
 :mod:`json`: nothing is ever unpickled.
+
+Scoring a file (:func:`score_file`) reads, scores and writes it in chunks of whole records, so
+memory stays flat whatever the file's size, and imports nothing of scikit-learn: start-up and
+per-row work stay close to a hand-written CatBoost script's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import gc
 import json
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,14 +26,22 @@ import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
 from datajobs.calibration import DecisionRule, VectorScaling
-from datajobs.data import FEATURE_COLUMNS, DataFileError, load_profiles
-from datajobs.evaluate import label_slug
-from datajobs.features import CATEGORICAL_CATBOOST_COLUMNS, catboost_frame, split_technology_column
+from datajobs.columns import (
+    CATEGORICAL_CATBOOST_COLUMNS,
+    catboost_frame,
+    distinct_codes,
+    split_technology_column,
+)
+from datajobs.config import label_slug
+from datajobs.data import FEATURE_COLUMNS, DataFileError, LoadedProfiles, load_profiles
 
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
 FORMAT_VERSION = 1
 PREDICTION_CHUNK_ROWS = 20_000
+# A file larger than this is read, scored and written chunk by chunk (about 100,000 profiles each,
+# some 500 MiB of peak memory in all).
+SCORING_CHUNK_BYTES = 8 * 2**20
 
 
 @dataclass
@@ -95,19 +114,28 @@ class ProfileModel:
 
     def row_warnings(self, frame: pd.DataFrame) -> list[list[str]]:
         """What the model could not use in each row: technologies or cities never seen in training."""
+        technology_codes, technology_notes, city_codes, city_notes = self._unseen_value_notes(frame)
+        return [technology_notes[technology] + city_notes[city]
+                for technology, city in zip(technology_codes, city_codes, strict=True)]
+
+    def _unseen_value_notes(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[list[str]], np.ndarray, list[list[str]]]:
+        """The notes of :meth:`row_warnings`, computed once per distinct technology stack and city:
+        row ``i`` gets ``technology_notes[technology_codes[i]] + city_notes[city_codes[i]]``."""
         vocabulary = set(self.technology_vocabulary)
         cities = set(self.known_cities)
-        notes: list[list[str]] = []
-        for items, city in zip(split_technology_column(frame["technologies"]), frame["city"], strict=True):
-            row = []
+        technology_codes, stacks = distinct_codes(frame["technologies"])
+        technology_notes = []
+        for items in split_technology_column(stacks):
             unknown = [item for item in items if item not in vocabulary]
-            if unknown:
-                row.append("Technologies: unknown technolog" + ("ies " if len(unknown) > 1 else "y ")
-                           + ", ".join(repr(item) for item in unknown) + " ignored (not seen in training)")
-            if isinstance(city, str) and cities and city not in cities:
-                row.append(f"Ville: unknown city {city!r} (not seen in training)")
-            notes.append(row)
-        return notes
+            technology_notes.append(
+                ["Technologies: unknown technolog" + ("ies " if len(unknown) > 1 else "y ")
+                 + ", ".join(repr(item) for item in unknown) + " ignored (not seen in training)"]
+                if unknown else [])
+        city_codes, distinct_cities = distinct_codes(frame["city"])
+        city_notes = [[f"Ville: unknown city {city!r} (not seen in training)"]
+                      if isinstance(city, str) and cities and city not in cities else []
+                      for city in distinct_cities]
+        return technology_codes, technology_notes, city_codes, city_notes
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -222,26 +250,77 @@ def predict_frame(model: ProfileModel, frame: pd.DataFrame) -> pd.DataFrame:
 
     Rows that cannot be scored keep their place with an empty prediction and the reason.
     """
-    reasons = _unscorable_reason(frame)
+    reasons = _unscorable_reason(frame).to_numpy()
     scorable = reasons == ""
     columns = probability_columns(model.classes)
-    result = pd.DataFrame(index=frame.index, columns=["predicted_metier", *columns], dtype=object)
-    result[columns] = np.nan
+    predicted = np.full(len(frame), "", dtype=object)
+    probabilities = np.full((len(frame), len(columns)), np.nan)
     if scorable.any():
-        probabilities = model.predict_proba(frame[scorable])
-        result.loc[scorable, "predicted_metier"] = model.decision.predict(probabilities)
-        result.loc[scorable, columns] = probabilities
-    result["predicted_metier"] = result["predicted_metier"].fillna("")
-    result[columns] = result[columns].astype("float64")
-    model_notes = model.row_warnings(frame)
+        probabilities[scorable] = model.predict_proba(frame[scorable])
+        predicted[scorable] = model.decision.predict(probabilities[scorable])
+    result = pd.DataFrame({"predicted_metier": predicted}, index=frame.index)
+    for position, column in enumerate(columns):
+        result[column] = probabilities[:, position]
+    technology_codes, technology_notes, city_codes, city_notes = model._unseen_value_notes(frame)
+    # Rows share few distinct (loader note, stack, city, reason) combinations: each is joined once.
+    joined: dict[tuple, str] = {}
     warnings = []
-    for loader_note, notes, reason in zip(frame["warnings"], model_notes, reasons, strict=True):
-        # The model's note on a column says more than the loader's ("ignored" rather than "kept").
-        covered = {note.split(":", 1)[0] for note in notes}
-        parts = [part for part in loader_note.split("; ") if part and part.split(":", 1)[0] not in covered]
-        warnings.append("; ".join([*parts, *notes, *([reason] if reason else [])]))
+    for key in zip(frame["warnings"], technology_codes, city_codes, reasons, strict=True):
+        text = joined.get(key)
+        if text is None:
+            loader_note, technology, city, reason = key
+            notes = technology_notes[technology] + city_notes[city]
+            # The model's note on a column says more than the loader's ("ignored" rather than "kept").
+            covered = {note.split(":", 1)[0] for note in notes}
+            parts = [part for part in loader_note.split("; ") if part and part.split(":", 1)[0] not in covered]
+            text = joined[key] = "; ".join([*parts, *notes, *([reason] if reason else [])])
+        warnings.append(text)
     result["warnings"] = warnings
     return result
+
+
+def _scored_output(model: ProfileModel, loaded: LoadedProfiles, raw: bool = False) -> pd.DataFrame:
+    """The input columns as read plus ``predicted_metier``, ``proba_<class>`` and ``warnings``.
+
+    Unless ``raw``, cells a spreadsheet would execute as a formula get a leading apostrophe and
+    their row a warning (OWASP's CSV-injection rule).
+    """
+    predictions = predict_frame(model, loaded.frame)
+    output = loaded.raw.copy()
+    for column in predictions.columns:
+        output[column] = predictions[column].to_numpy()
+    if not raw:
+        from datajobs.outputs import neutralise_formulas
+
+        safe, changed = neutralise_formulas(output, skip=("warnings",))
+        if any(changed):
+            notes = [f"{', '.join(columns)}: cell starting like a spreadsheet formula written with a leading "
+                     "apostrophe (--raw keeps it)" if columns else "" for columns in changed]
+            safe["warnings"] = ["; ".join(part for part in (warning, note) if part)
+                                for warning, note in zip(safe["warnings"], notes, strict=True)]
+        output = safe
+    return output
+
+
+def _written_csv(model: ProfileModel, output: pd.DataFrame, delimiter: str, header: bool = True) -> str:
+    """The output file's text: the input's delimiter, probabilities rounded to 4 decimals."""
+    probability = probability_columns(model.classes)
+    written = output.copy()
+    written[probability] = written[probability].round(4)
+    return written.to_csv(sep=delimiter, index=False, header=header, lineterminator="\n",
+                          quoting=csv.QUOTE_MINIMAL)
+
+
+def summary_csv(output: pd.DataFrame, header: bool = True) -> str:
+    """What ``datajobs predict`` prints without ``-o``: prediction, probabilities (4 decimals) and warnings."""
+    columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")], "warnings"]
+    return output[columns].round(4).to_csv(index=False, header=header)
+
+
+def _output_encoding(loaded: LoadedProfiles) -> str:
+    """UTF-8, with a byte-order mark unless the input was plain UTF-8: anything else came from Excel
+    (a BOM, cp1252, UTF-16, a workbook), and the BOM lets Excel read the accents of the output."""
+    return "utf-8" if loaded.report.encoding == "UTF-8" else "utf-8-sig"
 
 
 def predict_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None,
@@ -251,34 +330,151 @@ def predict_file(model: ProfileModel, input_path: str | Path, output_path: str |
 
     With ``output_path``, the table is written atomically (a failed write leaves any previous file
     intact): an ``.xlsx`` name gives an Excel workbook, any other name a CSV with the input's
-    delimiter (UTF-8, with a byte-order mark unless the input was plain UTF-8, so that Excel reads
-    the accents). Cells a spreadsheet would execute as a formula are
-    neutralised with a leading apostrophe and the row gets a warning, unless ``raw``.
+    delimiter (see :func:`_output_encoding`). Formula-like cells are neutralised unless ``raw``.
+    The whole file is held in memory and returned; :func:`score_file` streams a CSV of any size.
     """
-    from datajobs.outputs import neutralise_formulas, write_table
+    from datajobs.outputs import write_table
 
     loaded = load_profiles(input_path, sheet=sheet)
-    predictions = predict_frame(model, loaded.frame)
-    output = loaded.raw.copy()
-    for column in predictions.columns:
-        output[column] = predictions[column].to_numpy()
-    if not raw:
-        safe, changed = neutralise_formulas(output, skip=("warnings",))
-        if any(changed):
-            notes = [f"{', '.join(columns)}: cell starting like a spreadsheet formula written with a leading "
-                     "apostrophe (--raw keeps it)" if columns else "" for columns in changed]
-            safe["warnings"] = ["; ".join(part for part in (warning, note) if part)
-                                for warning, note in zip(safe["warnings"], notes, strict=True)]
-        output = safe
+    output = _scored_output(model, loaded, raw)
     if output_path is not None:
         probability = probability_columns(model.classes)
         written = output.copy()
         written[probability] = written[probability].round(4)
-        # Anything but plain UTF-8 came from Excel (a BOM, cp1252, UTF-16, a workbook): a BOM lets
-        # Excel read the accents of the UTF-8 output.
-        bom = loaded.report.encoding != "UTF-8"
-        write_table(written, output_path, delimiter=loaded.delimiter, encoding="utf-8-sig" if bom else "utf-8")
+        write_table(written, output_path, delimiter=loaded.delimiter, encoding=_output_encoding(loaded))
     return output
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring a file of any size, chunk by chunk
+# ---------------------------------------------------------------------------------------------
+def _record_end(data: bytes) -> int:
+    """Offset just after the last line end of ``data`` that is outside quotes (0 if none)."""
+    position = data.rfind(b"\n")
+    while position >= 0:
+        # A line end closes a record when the quotes before it are balanced ("" escapes count twice).
+        if data.count(b'"', 0, position) % 2 == 0:
+            return position + 1
+        position = data.rfind(b"\n", 0, position)
+    return 0
+
+
+def split_records(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> Iterator[tuple[bytes, bytes, int]]:
+    """Cut a CSV file into pieces of whole records, reading ``chunk_bytes`` at a time.
+
+    Yields ``(header, body, lines_before)``: the header (with any blank lines before it), about
+    ``chunk_bytes`` of records, and the number of file lines before ``body``. ``header + body`` is a
+    small CSV file that the loader reads exactly as it would read those rows in the whole file.
+    """
+    with open(path, "rb") as handle:
+        data = b""
+        header_end = 0
+        while not header_end:
+            block = handle.read(chunk_bytes)
+            data += block
+            header_end = _first_record_end(data)
+            if not block:
+                header_end = header_end or len(data)
+        header, carry = data[:header_end], data[header_end:]
+        lines_before = header.count(b"\n")
+        while True:
+            block = handle.read(chunk_bytes)
+            data = carry + block
+            end = len(data) if not block else _record_end(data)
+            if end and data[:end].strip():
+                yield header, data[:end], lines_before
+            lines_before += data[:end].count(b"\n")
+            carry = data[end:]
+            if not block:
+                return
+
+
+def _first_record_end(data: bytes) -> int:
+    """Offset just after the first non-blank record (the header) of ``data``, 0 if not complete yet."""
+    start = 0
+    while True:
+        end = data.find(b"\n", start)
+        if end < 0:
+            return 0
+        if data.count(b'"', 0, end) % 2 == 0 and data[:end + 1].strip(b" \t\r\n\xef\xbb\xbf"):
+            return end + 1
+        start = end + 1
+
+
+def _shift_error(error: DataFileError, path: Path, lines_before: int) -> DataFileError:
+    """The error of a piece, with the whole file's name and line numbers."""
+    shifted_reason = re.sub(r"\bline (\d+)", lambda match: f"line {int(match.group(1)) + lines_before}", error.reason)
+    line = None if error.line is None else error.line + lines_before
+    return DataFileError(path, shifted_reason, line=line, column=error.column)
+
+
+def load_chunks(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> Iterator[LoadedProfiles]:
+    """Load a file as successive :class:`~datajobs.data.LoadedProfiles` of at most about
+    ``chunk_bytes`` each, in input order (a small file is loaded in one piece, as is)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size <= chunk_bytes:
+        yield load_profiles(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="datajobs-chunks-") as scratch:
+        piece = Path(scratch) / path.name
+        for header, body, lines_before in split_records(path, chunk_bytes):
+            piece.write_bytes(header + body)
+            try:
+                loaded = load_profiles(piece)
+            except DataFileError as error:
+                # The piece repeats the header: its line n is line n + lines_before - header lines.
+                raise _shift_error(error, path, lines_before - header.count(b"\n")) from None
+            yield loaded
+
+
+@dataclass
+class ScoringSummary:
+    """Counts of a scored file."""
+
+    rows: int = 0
+    unscored: int = 0
+    flagged: int = 0
+
+    def add(self, output: pd.DataFrame) -> None:
+        self.rows += len(output)
+        self.unscored += int((output["predicted_metier"] == "").sum())
+        self.flagged += int((output["warnings"] != "").sum())
+
+
+def score_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None,
+               chunk_bytes: int = SCORING_CHUNK_BYTES, stream=None, raw: bool = False) -> ScoringSummary:
+    """Score a CSV file of any size chunk by chunk; memory stays bounded by ``chunk_bytes``.
+
+    With ``output_path``, writes what :func:`predict_file` writes for a CSV (same bytes), atomically;
+    otherwise writes the prediction, probabilities and warnings as CSV to ``stream`` (standard
+    output by default).
+    """
+    from datajobs.outputs import atomic_path
+
+    summary = ScoringSummary()
+    with contextlib.ExitStack() as stack:
+        temporary = stack.enter_context(atomic_path(output_path)) if output_path is not None else None
+        target = None
+        # The cyclic garbage collector would walk the hundreds of thousands of row lists a chunk
+        # creates, again and again, tripling the time to read it; none of them form cycles, so it
+        # runs once per chunk instead.
+        gc.freeze()  # what is alive now (modules, the model) is never walked again
+        gc.disable()
+        stack.callback(gc.unfreeze)
+        stack.callback(gc.enable)
+        for loaded in load_chunks(input_path, chunk_bytes):
+            output = _scored_output(model, loaded, raw)
+            first = summary.rows == 0
+            if temporary is not None:
+                if target is None:
+                    target = stack.enter_context(open(temporary, "w", encoding=_output_encoding(loaded), newline=""))
+                target.write(_written_csv(model, output, loaded.delimiter, header=first))
+            else:
+                (stream or sys.stdout).write(summary_csv(output, header=first))
+            summary.add(output)
+            del loaded, output
+            gc.collect()
+    return summary
 
 
 def profile_frame(technologies: str = "", diploma: str | None = None, experience: float | str | None = None,

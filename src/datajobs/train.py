@@ -83,29 +83,93 @@ def _labels(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _fit_catboost(frame: pd.DataFrame, params: dict, include_company: bool, seed: int,
-                  thread_count: int) -> tuple[CatBoostFeatures, CatBoostProfileClassifier]:
+                  thread_count: int = -1) -> tuple[CatBoostFeatures, CatBoostProfileClassifier]:
     features = CatBoostFeatures(include_company=include_company).fit(frame)
     classifier = CatBoostProfileClassifier(**params, random_seed=seed, thread_count=thread_count)
     classifier.fit(features.transform(frame), _labels(frame))
     return features, classifier
 
 
+def _fold_probabilities(frame: pd.DataFrame, params: dict, include_company: bool, seed: int,
+                        train: np.ndarray, test: np.ndarray, classes: tuple[str, ...],
+                        thread_count: int = -1) -> np.ndarray:
+    """Raw probabilities of the ``test`` rows from a model fitted on the ``train`` rows (``classes`` order)."""
+    features, classifier = _fit_catboost(frame.iloc[train], params, include_company, seed, thread_count)
+    proba = classifier.predict_proba(features.transform(frame.iloc[test]))
+    order = [list(classifier.classes_).index(label) for label in classes]
+    return proba[:, order]
+
+
+def _oof_key(frame_digest: str, params: dict, include_company: bool, n_splits: int, seed: int,
+             classes: tuple[str, ...]) -> str:
+    from datajobs import cache
+
+    # CatBoost gives the same trees whatever its thread count (checked), so it is not in the key.
+    return cache.make_key(kind="out-of-fold", data=frame_digest, params=params, include_company=include_company,
+                          n_splits=n_splits, seed=seed, classes=list(classes))
+
+
+def _parallel_fits(tasks: list) -> list:
+    """Run ``(function, args)`` CatBoost fits, results in task order.
+
+    Several fits run side by side, one per core with one CatBoost thread each (on the Dask
+    cluster of ``DATAJOBS_DASK_SCHEDULER`` when set): that keeps every core busy, where one fit on
+    two threads leaves gaps, and gives the same trees. A single fit uses every core itself.
+    """
+    import os
+
+    from joblib import Parallel, delayed
+
+    from datajobs.scale import default_scheduler, joblib_backend
+
+    if not tasks:
+        return []
+    if len(tasks) == 1 and not default_scheduler():
+        function, args = tasks[0]
+        return [function(*args, thread_count=-1)]
+    with joblib_backend() as cluster:
+        return Parallel(n_jobs=-1 if cluster is not None else (os.cpu_count() or 1))(
+            delayed(function)(*args, thread_count=1) for function, args in tasks)
+
+
+def out_of_fold_probabilities_for(frame: pd.DataFrame, candidates: list[dict], include_company: bool = True,
+                                  n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
+                                  also: list | None = None, classes: tuple[str, ...] | None = None) -> list[np.ndarray]:
+    """Out-of-fold raw probabilities of several parameter sets, their folds fitted side by side.
+
+    Each result is cached (:mod:`datajobs.cache`) by data, parameters, folds and package code, so
+    the notebook that tunes and then fits the chosen parameters pays for those folds once.
+    ``also`` holds more ``(function, args)`` fits to run in the same batch; their results follow.
+    Columns are in ``classes`` order, by default the data's labels.
+    """
+    from datajobs import cache
+
+    y = _labels(frame)
+    classes = tuple(classes or ordered_labels(y))
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    folds = list(splitter.split(np.zeros(len(y)), y))
+    digest = cache.frame_digest(frame)
+    keys = [_oof_key(digest, params, include_company, n_splits, seed, classes) for params in candidates]
+    results: list[np.ndarray | None] = [cache.load_array("oof", key) for key in keys]
+    todo = [index for index, result in enumerate(results) if result is None]
+    tasks = [(_fold_probabilities, (frame, candidates[index], include_company, seed, train, test, classes))
+             for index in todo for train, test in folds]
+    fold_probabilities = iter(_parallel_fits(tasks + list(also or [])))
+    for index in todo:
+        probabilities = np.zeros((len(frame), len(classes)))
+        for _, test in folds:
+            probabilities[test] = next(fold_probabilities)
+        cache.store_array("oof", keys[index], probabilities)
+        results[index] = probabilities
+    return results + list(fold_probabilities)
+
+
 def out_of_fold_probabilities(frame: pd.DataFrame, params: dict, include_company: bool = True,
                               n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
-                              thread_count: int = -1, classes: tuple[str, ...] | None = None) -> np.ndarray:
+                              classes: tuple[str, ...] | None = None) -> np.ndarray:
     """Raw CatBoost probabilities of every row from a model that did not see it (columns in ``classes``
     order, by default the data's labels)."""
-    y = _labels(frame)
-    classes = classes or ordered_labels(y)
-    probabilities = np.zeros((len(frame), len(classes)))
-    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    for train, test in splitter.split(np.zeros(len(y)), y):
-        train_frame, test_frame = frame.iloc[train], frame.iloc[test]
-        features, classifier = _fit_catboost(train_frame, params, include_company, seed, thread_count)
-        proba = classifier.predict_proba(features.transform(test_frame))
-        order = [list(classifier.classes_).index(label) for label in classes]
-        probabilities[test] = proba[:, order]
-    return probabilities
+    return out_of_fold_probabilities_for(frame, [params], include_company, n_splits, seed, classes=classes)[0]
 
 
 def _class_index(frame: pd.DataFrame, classes: tuple[str, ...]) -> np.ndarray:
@@ -120,20 +184,23 @@ def tune_catboost(frame: pd.DataFrame, grid: dict[str, tuple] = TUNING_GRID, bas
     Returns one row per candidate (its parameters, macro-F1 with the plain arg-max and with the
     tuned rule, the minority class's F1 and weight, log-loss, seconds), best first. With a
     ``tracker`` (:class:`datajobs.tracking.Tracker`), each candidate is logged as a nested run.
+    Every fold of every candidate is fitted side by side (on a Dask cluster with
+    ``DATAJOBS_DASK_SCHEDULER``).
     """
-    from tqdm.auto import tqdm
-
     counts = class_counts(frame)
     check_class_counts(counts, n_splits, f"tuning with {n_splits} folds")
     classes = tuple(counts)
     minority = choose_minority(counts, minority)
     y_index = _class_index(frame, classes)
     candidates = [dict(zip(grid, values, strict=True)) for values in product(*grid.values())]
+    started = time.perf_counter()
+    all_raw = out_of_fold_probabilities_for(frame, [{**base, **candidate} for candidate in candidates],
+                                            include_company, n_splits, seed, classes=classes)
+    # The fits ran together: each candidate is charged an equal share of the wall time.
+    seconds = (time.perf_counter() - started) / max(1, len(candidates))
     rows = []
-    for candidate in tqdm(candidates, desc="tuning", disable=not progress):
+    for candidate, raw in zip(candidates, all_raw, strict=True):
         params = {**base, **candidate}
-        started = time.perf_counter()
-        raw = out_of_fold_probabilities(frame, params, include_company, n_splits, seed, classes=classes)
         calibration = fit_vector_scaling(raw, y_index)
         calibrated = calibration.transform(raw)
         rule, _ = choose_class_weight(calibrated, y_index, classes, minority)
@@ -144,7 +211,7 @@ def tune_catboost(frame: pd.DataFrame, grid: dict[str, tuple] = TUNING_GRID, bas
         slug = label_slug(minority)
         row = {**candidate, "macro_f1_argmax": plain["macro_f1"], "macro_f1": ruled["macro_f1"],
                f"f1_{slug}": ruled[f"f1_{slug}"], f"{slug}_weight": rule.weight,
-               "log_loss": log_loss, "seconds": time.perf_counter() - started}
+               "log_loss": log_loss, "seconds": seconds}
         rows.append(row)
         if tracker is not None:
             with tracker.nested("tuning " + ", ".join(f"{k}={v}" for k, v in candidate.items())) as trial:
@@ -177,8 +244,7 @@ def git_commit() -> str | None:
 
 def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_company: bool = True,
                       seed: int = SEED, data_sha256: str | None = None, data_path: str | None = None,
-                      calibration_splits: int = CALIBRATION_SPLITS, thread_count: int = -1,
-                      minority: str | None = None) -> ProfileModel:
+                      calibration_splits: int = CALIBRATION_SPLITS, minority: str | None = None) -> ProfileModel:
     """Fit the final model on every labelled row of ``frame``.
 
     The classes are the labels of the data. Steps: out-of-fold probabilities
@@ -200,14 +266,15 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
     minority = choose_minority(counts, minority)
     started = time.perf_counter()
     y_index = _class_index(frame, classes)
-    raw = out_of_fold_probabilities(frame, params, include_company, calibration_splits, seed, thread_count,
-                                    classes=classes)
+    # The refit on every row runs beside the out-of-fold folds (one thread each: same trees).
+    raw, (features, classifier) = out_of_fold_probabilities_for(
+        frame, [params], include_company, calibration_splits, seed,
+        also=[(_fit_catboost, (frame, params, include_company, seed))], classes=classes)
     calibration = fit_vector_scaling(raw, y_index)
     calibrated = calibration.transform(raw)
     rule, curve = choose_class_weight(calibrated, y_index, classes, minority)
     labels = np.asarray(classes, dtype=object)
     cv_metrics = score_predictions(labels[y_index], rule.predict(calibrated), classes)
-    features, classifier = _fit_catboost(frame, params, include_company, seed, thread_count)
     model = ProfileModel(
         estimator=classifier.model_,
         classes=classes,

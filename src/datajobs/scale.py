@@ -1,0 +1,225 @@
+"""Scale-out on Dask: the model comparison, the tuning and batch scoring on a cluster.
+
+Nothing here is a home-made pool. The fits of :func:`datajobs.evaluate.cross_validate_configurations`
+and :func:`datajobs.train.tune_catboost` go through joblib's Dask backend when a scheduler is
+given; :func:`score_files_on_dask` sends pieces of whole records of a large file (or of a glob of
+files) to Dask workers and writes their scored rows back in input order.
+
+A scheduler is an address (``tcp://10.0.0.5:8786``, from ``dask scheduler`` or any Dask
+deployment) or ``"local"``, a :class:`distributed.LocalCluster` of two worker processes on
+127.0.0.1. ``DATAJOBS_DASK_SCHEDULER`` gives the default. Workers need ``datajobs`` installed
+(``pip install -e ".[scale]"``) at the same version as the client. Requires the ``scale`` extra.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEDULER_VARIABLE = "DATAJOBS_DASK_SCHEDULER"
+LOCAL_WORKERS = 2
+
+
+class ScaleError(RuntimeError):
+    """Dask is not installed or the scheduler cannot be reached."""
+
+
+def default_scheduler() -> str | None:
+    """The scheduler of ``DATAJOBS_DASK_SCHEDULER``, or None (run on this machine)."""
+    return os.environ.get(SCHEDULER_VARIABLE) or None
+
+
+@dataclass
+class Cluster:
+    """A connected Dask client and the size of its cluster."""
+
+    client: object
+    workers: int
+    threads: int
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ScaleError("Dask is not installed: pip install -e \".[scale]\" (dask, distributed)") from None
+    return distributed
+
+
+@contextmanager
+def dask_client(scheduler: str) -> Iterator[Cluster]:
+    """A client of ``scheduler`` (an address or ``"local"``), closed on exit."""
+    distributed = _import_distributed()
+    cluster = None
+    try:
+        if scheduler == "local":
+            cluster = distributed.LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=1, processes=True,
+                                               host="127.0.0.1", dashboard_address=None)
+            client = distributed.Client(cluster)
+        else:
+            client = distributed.Client(scheduler, timeout="30s")
+    except OSError as error:
+        if cluster is not None:
+            cluster.close()
+        raise ScaleError(f"cannot reach the Dask scheduler {scheduler!r} ({error})") from None
+    try:
+        info = client.scheduler_info()["workers"]
+        threads = min((worker["nthreads"] for worker in info.values()), default=1)
+        yield Cluster(client, max(1, len(info)), max(1, threads))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextmanager
+def joblib_backend(scheduler: str | None = None) -> Iterator[Cluster | None]:
+    """Run the joblib ``Parallel`` calls inside on the Dask cluster of ``scheduler`` (or of
+    ``DATAJOBS_DASK_SCHEDULER``); without one, yield None and leave joblib as it is."""
+    scheduler = scheduler or default_scheduler()
+    if not scheduler:
+        yield None
+        return
+    import joblib
+
+    with dask_client(scheduler) as cluster, joblib.parallel_config(backend="dask"):
+        yield cluster
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch scoring on a cluster
+# ---------------------------------------------------------------------------------------------
+def _model_files(model_dir: Path) -> dict[str, bytes]:
+    from datajobs.predict import METADATA_FILE, MODEL_FILE
+
+    return {name: (model_dir / name).read_bytes() for name in (MODEL_FILE, METADATA_FILE)}
+
+
+_WORKER_MODELS: dict[str, object] = {}
+
+
+def _worker_model(files: dict[str, bytes]):
+    """The model on a worker: written from its files' bytes and loaded once per worker process."""
+    import hashlib
+    import tempfile
+
+    from datajobs.predict import ProfileModel
+
+    digest = hashlib.sha256(b"".join(files[name] for name in sorted(files))).hexdigest()
+    if digest not in _WORKER_MODELS:
+        directory = Path(tempfile.mkdtemp(prefix="datajobs-model-"))
+        for name, content in files.items():
+            (directory / name).write_bytes(content)
+        _WORKER_MODELS[digest] = ProfileModel.load(directory)
+    return _WORKER_MODELS[digest]
+
+
+def score_piece(files: dict[str, bytes], name: str, header: bytes, body: bytes, lines_before: int,
+                write_header: bool, summary_only: bool) -> dict:
+    """Score one piece of a file on a worker: its output text and counts, or the loader's error
+    (returned as values: the client raises it with the whole file's name and line)."""
+    import tempfile
+
+    from datajobs.data import DataFileError, load_profiles
+    from datajobs.predict import ScoringSummary, _scored_output, _shift_error, _written_csv, summary_csv
+
+    model = _worker_model(files)
+    with tempfile.TemporaryDirectory(prefix="datajobs-piece-") as scratch:
+        piece = Path(scratch) / Path(name).name
+        piece.write_bytes(header + body)
+        try:
+            loaded = load_profiles(piece)
+        except DataFileError as error:
+            # Records before this piece are unknown here: lines are exact, so lines are named.
+            shifted = _shift_error(error, Path(name), lines_before - header.count(b"\n"))
+            return {"error": (shifted.path, shifted.reason, shifted.line, shifted.column)}
+    output = _scored_output(model, loaded)
+    text = (summary_csv(output, header=write_header) if summary_only
+            else _written_csv(model, output, loaded.delimiter, header=write_header))
+    summary = ScoringSummary()
+    summary.add(output)
+    return {"text": text, "rows": summary.rows, "unscored": summary.unscored, "flagged": summary.flagged}
+
+
+def expand_inputs(pattern: str) -> list[Path]:
+    """A file, or the files a glob pattern matches, sorted by name."""
+    import glob
+
+    if any(character in pattern for character in "*?["):
+        paths = sorted(Path(path) for path in glob.glob(pattern))
+        if not paths:
+            raise ScaleError(f"no file matches {pattern!r}")
+        return paths
+    return [Path(pattern)]
+
+
+def score_files_on_dask(model_dir: str | Path, inputs: list[Path], output: Path | None, scheduler: str,
+                        one_file_per_input: bool = False, chunk_bytes: int | None = None, stream=None,
+                        in_flight_per_worker: int = 2):
+    """Score files on a Dask cluster, in input order.
+
+    ``output`` is one file for every input's rows (header once), a folder when
+    ``one_file_per_input`` (``<folder>/<input name>``), or None: the predictions go to ``stream``
+    as CSV. Pieces of whole records are submitted a few per worker at a time (memory on the client
+    stays bounded) and written back strictly in input order: the bytes are those
+    :func:`datajobs.predict.score_file` writes on one machine.
+    """
+    import sys
+
+    from datajobs.data import DataFileError, load_profiles
+    from datajobs.predict import SCORING_CHUNK_BYTES, ScoringSummary, split_records
+
+    chunk_bytes = chunk_bytes or SCORING_CHUNK_BYTES
+    for source in inputs:
+        if not source.is_file():
+            load_profiles(source)  # raises the loader's own error (missing, a folder, ...)
+    files = _model_files(Path(model_dir))
+    totals = ScoringSummary()
+    handle = None
+    first = True
+    with dask_client(scheduler) as cluster:
+        client = cluster.client
+        remote_files = client.scatter(files, broadcast=True)
+        limit = max(2, cluster.workers * in_flight_per_worker)
+        pending: deque = deque()
+
+        def drain(until: int) -> None:
+            while len(pending) > until:
+                result = pending.popleft().result()
+                if "error" in result:
+                    for future in pending:
+                        future.cancel()
+                    path, reason, line, column = result["error"]
+                    raise DataFileError(path, reason, line=line, column=column)
+                (handle or stream or sys.stdout).write(result["text"])
+                totals.rows += result["rows"]
+                totals.unscored += result["unscored"]
+                totals.flagged += result["flagged"]
+
+        try:
+            for source in inputs:
+                if output is not None and (one_file_per_input or handle is None):
+                    drain(0)
+                    if handle is not None:
+                        handle.close()
+                    target = output / source.name if one_file_per_input else output
+                    handle = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+                    first = True
+                pieces = 0
+                for header, body, lines_before in split_records(source, chunk_bytes):
+                    pending.append(client.submit(score_piece, remote_files, str(source), header, body, lines_before,
+                                                 first, output is None, pure=False))
+                    first = False
+                    pieces += 1
+                    drain(limit)
+                if not pieces:
+                    load_profiles(source)  # a header and no record: the loader says what it makes of it
+            drain(0)
+        finally:
+            if handle is not None:
+                handle.close()
+    return totals
