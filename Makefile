@@ -39,6 +39,7 @@ $(VENDOR)/embed-amd.js: package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/requirejs/require.js $(VENDOR)/
 	cd node_modules/@jupyter-widgets/html-manager/dist && cp *.js *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$(VENDOR)/
+	cp node_modules/anywidget/dist/index.js $(VENDOR)/anywidget.js  # the predictor's widget front end (AMD)
 	touch $@
 
 book: setup ## execute the notebooks on DATA with papermill and build _build/html

@@ -71,6 +71,13 @@ def test_unseen_city_is_accepted_with_a_warning(page):
     assert "Predicted profile:" in text and "never saw the city Saint-Etienne" in text
 
 
+def test_the_kernel_adds_the_shap_contributions(page):
+    predict(page)
+    page.wait_for_selector(".dj-reasons li", timeout=60_000)  # the kernel builds the bundle first
+    assert "What pushed the prediction (SHAP" in page.inner_text(".dj-reasons")
+    assert page.locator(".dj-reasons li").count() == 5
+
+
 def test_negative_and_absurd_experience(page):
     page.get_by_placeholder(EXPERIENCE).fill("-3")
     assert "between 0 and 60" in predict(page)
@@ -79,10 +86,10 @@ def test_negative_and_absurd_experience(page):
 
 
 def test_nonsense_technologies_only(page):
-    while page.locator(".jupyter-widget-tag-close").count():
-        page.locator(".jupyter-widget-tag-close").first.click()
+    for box in page.locator(".dj-tech input[type=checkbox]").all():
+        box.set_checked(False)
     page.get_by_placeholder(FREE_TEXT).fill("banana, quantum tea")
-    page.select_option(".widget-dropdown select", "(not given)")
+    page.select_option(".dj-diploma select", "(not given)")
     page.get_by_placeholder(EXPERIENCE).fill("")
     page.get_by_placeholder(CITY).fill("")
     assert "None of these technologies is known" in predict(page)

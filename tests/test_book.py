@@ -24,6 +24,7 @@ from datajobs.book import (
 )
 from tests.browser import chromium_page, crawl_book, pixel_spread, static_server
 from tests.conftest import build_quick_book
+from tests.predictor_page import FORM_PROFILES, fill_and_predict, python_answer, wait_ready, watch
 
 pytestmark = pytest.mark.slow
 STUDY_PAGES = [spec["name"] for spec in NOTEBOOKS]
@@ -92,15 +93,57 @@ def test_screenshots_index_and_predictor(sample_book, tmp_path):
         (tmp_path / "index.png").write_bytes(index_png)
         assert pixel_spread(index_png) > 0.05
         page.goto(f"{base}/outputs/test-sample/notebooks/05_predictor.html")
-        page.wait_for_selector(".widget-button", timeout=20_000)  # drawn by the vendored widget manager
-        widget = page.locator(".jupyter-widgets").first
+        page.wait_for_selector(".dj-widget[data-ready='true']", timeout=20_000)  # drawn by the vendored widget manager
+        widget = page.locator(".dj-predictor").first
         widget.scroll_into_view_if_needed()
         predictor_png = page.screenshot()
         (tmp_path / "predictor.png").write_bytes(predictor_png)
         assert pixel_spread(predictor_png) > 0.05
         text = page.inner_text("body")
         assert "Predicted profile:" in text and "VBox(children" not in text
-        assert page.locator(".jupyter-widget-tagsinput").count() == 1
+        assert page.locator(".dj-predictor").count() == 1
+
+
+@pytest.fixture(scope="module")
+def book_model(sample_book):
+    from datajobs.predict import ProfileModel
+
+    outputs, _ = sample_book
+    return ProfileModel.load(outputs / "model")
+
+
+@pytest.mark.parametrize("scheme", ["file", "http"])
+def test_predictor_page_runs_the_model_in_the_browser(sample_book, book_model, scheme):
+    _, html = sample_book
+    page_path = "outputs/test-sample/notebooks/05_predictor.html"
+    source = (html / page_path).read_text()
+    assert "datajobs-predictor.js" in source and "make app" in source
+    assert "datajobs-predictor.js" not in (html / "outputs/test-sample/notebooks/04_catboost_selection.html").read_text()
+    with static_server(html) as base, chromium_page(height=1400) as page:
+        root = html.resolve().as_uri() if scheme == "file" else base
+        errors, outside = watch(page, (root + "/", "data:", "blob:"))
+        page.goto(f"{root}/{page_path}")
+        wait_ready(page)
+        assert page.locator(".dj-label").inner_text()  # the example is predicted on load, in the browser
+        for values in FORM_PROFILES:
+            shown = fill_and_predict(page, values)
+            expected = python_answer(book_model, values)
+            assert shown["label"] == expected["label"], values
+            for label, probability in expected["probabilities"].items():
+                assert abs(shown["probabilities"][label] - probability) <= 1e-6, values
+            for warning in expected["warnings"]:
+                assert warning in shown["text"]
+            assert "SHAP" in shown["text"] and "make app" in shown["text"]
+        profiles = [{**values, "experience": experience, "city": city}
+                    for values in FORM_PROFILES for experience in ("", "1", "4,5", "12", "30")
+                    for city in ("Paris", "Toulouse", "Brest", "", "Rennes", "Nice", "lille", "Saint-Malo")][:200]
+        answers = page.evaluate("profiles => profiles.map(p => window.datajobsPredictor.predict(p))", profiles)
+        assert len(answers) == 200
+        for values, answer in zip(profiles, answers, strict=True):
+            expected = python_answer(book_model, values)
+            assert answer["label"] == expected["label"], values
+            assert max(abs(answer["probabilities"][label] - p) for label, p in expected["probabilities"].items()) <= 1e-9
+        assert errors == [] and outside == []
 
 
 def test_a_failing_cell_names_notebook_and_cell(tmp_path):

@@ -61,10 +61,16 @@ def test_uncertain_when_top_two_are_close(fast_model):
     assert "Uncertain between <b>Data scientist</b> and <b>Lead data scientist</b>" in render_result_html(close)
 
 
-def test_form_update_fills_the_output(fast_model):
+def test_form_is_a_live_widget_whose_kernel_side_sends_bundle_and_explanations(fast_model):
     form = PredictorForm(fast_model)
-    result = form.update()
-    assert result.predicted in PROFILE_LABELS and "Predicted profile" in form.output.value
-    form.experience.value = "-1"
-    form.update()
-    assert "Cannot predict" in form.output.value
+    assert form.update().predicted in PROFILE_LABELS
+    assert form.view.example["technologies"] == ["Python", "Spark", "SQL"]
+    assert "createPredictor" in form.view._esm and "export default" in form.view._esm
+    sent = []
+    form.view.send = sent.append
+    form._on_message(form.view, {"type": "bundle?"}, [])
+    assert sent[-1]["type"] == "bundle" and sent[-1]["bundle"]["model"]["classes"] == list(fast_model.classes)
+    form._on_message(form.view, {"type": "explain", "id": 3, "values": {"technologies": ["Python"], "city": "Lyon"}}, [])
+    assert sent[-1]["type"] == "explanation" and sent[-1]["id"] == 3 and len(sent[-1]["contributions"]) == 5
+    form._on_message(form.view, {"type": "explain", "id": 4, "values": {"experience": "-1"}}, [])
+    assert sent[-1]["contributions"] == []

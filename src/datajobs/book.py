@@ -404,15 +404,17 @@ def add_site_settings(book_config: dict, base_url: str) -> None:
     book_config["sphinx"]["extra_extensions"] = [*book_config["sphinx"].get("extra_extensions", []), "sphinx_sitemap"]
 
 
-def write_build_config(outputs_dir: Path, synthetic: bool) -> tuple[Path, Path]:
+def write_build_config(outputs_dir: Path, synthetic: bool, predictor_bundle: Path | None = None) -> tuple[Path, Path]:
     """The book's ``_config.yml`` and ``_toc.yml`` for this run (banner, outputs folder, launch buttons,
-    site address)."""
+    site address, predictor bundle)."""
     import yaml
 
     book_config = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())
     book_config.setdefault("html", {})["announcement"] = SYNTHETIC_BANNER if synthetic else ""
     book_config.update(launch_settings())
     add_site_settings(book_config, os.environ.get(BASE_URL_VARIABLE, "").strip())
+    if predictor_bundle is not None:
+        book_config.setdefault("sphinx", {}).setdefault("config", {})["datajobs_predictor_bundle"] = str(predictor_bundle)
     toc_text = (config.PROJECT_ROOT / "_toc.yml").read_text()
     relative = outputs_dir.resolve().relative_to(config.PROJECT_ROOT).as_posix()
     toc_text = toc_text.replace("outputs/notebooks/", f"{relative}/notebooks/")
@@ -428,16 +430,29 @@ def _jupyter_book() -> str:
     return str(local) if local.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
-def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print, builder: str = "html") -> Path:
+def export_predictor_bundle(outputs_dir: Path, log=print) -> Path:
+    """The browser bundle of the model the notebooks trained (``outputs/web/``), for the predictor page."""
+    from datajobs.webexport import BUNDLE_FILE_NAME, export_web_bundle
+
+    started = time.perf_counter()
+    path = export_web_bundle(outputs_dir / "model", outputs_dir / "web" / BUNDLE_FILE_NAME)
+    log(f"  predictor bundle: {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print, builder: str = "html",
+               predictor_bundle: Path | None = None) -> Path:
     """Run ``jupyter-book build -W -n --keep-going`` and return the HTML folder.
 
     ``builder="singlehtml"`` writes the whole book as one page (``_build/singlehtml``), which
-    :mod:`datajobs.pdf` prints.
+    :mod:`datajobs.pdf` prints; ``predictor_bundle`` is the model's browser bundle the predictor page loads.
     """
     vendored = config.PROJECT_ROOT / "book" / "_static" / "vendor"
     if not (vendored / "embed-amd.js").is_file():
         raise BookError(f"widget JavaScript is not vendored in {vendored}: run `make setup` (npm install)")
-    config_path, toc_path = write_build_config(outputs_dir, synthetic)
+    if not (vendored / "anywidget.js").is_file():
+        raise BookError(f"the predictor's widget JavaScript is not vendored in {vendored}: run `make setup`")
+    config_path, toc_path = write_build_config(outputs_dir, synthetic, predictor_bundle)
     command = [_jupyter_book(), "build", str(config.PROJECT_ROOT), "--config", str(config_path), "--toc",
                str(toc_path), "--path-output", str(build_parent), "--builder", builder, "-W", "-n", "--keep-going"]
     log_path = outputs_dir / ("jupyter-book-build.log" if builder == "html" else f"jupyter-book-{builder}.log")
@@ -528,7 +543,8 @@ def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SE
             check_executed_notebooks(outputs_dir)
             # The manifest already knows whether this data is the sample: no need to hash the file again.
             synthetic = json.loads((outputs_dir / "run_manifest.json").read_text())["synthetic_sample"]
-            html = build_html(outputs_dir, build_parent, synthetic, log)
+            bundle = export_predictor_bundle(outputs_dir, log)
+            html = build_html(outputs_dir, build_parent, synthetic, log, predictor_bundle=bundle)
     except BookError as error:
         # The executed copies named in the message now live in the .failed folder.
         message = str(error).replace(str(outputs_dir) + os.sep, str(outputs_dir) + ".failed" + os.sep)

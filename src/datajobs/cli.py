@@ -1,5 +1,5 @@
 """The ``datajobs`` command: validate, synth, train, predict, evaluate, book, pdf, publish, app, monitor,
-student.
+student, export-web.
 
 Every sub-command turns a :class:`~datajobs.data.DataFileError` (or any other expected failure)
 into one line on stderr and exit status 2: users see what is wrong with their file, not a
@@ -222,6 +222,14 @@ def _command_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_export_web(args: argparse.Namespace) -> int:
+    from datajobs.webexport import export_web_bundle
+
+    path = export_web_bundle(args.model, args.output)
+    print(f"wrote the browser predictor bundle ({path.stat().st_size / 1e6:.2f} MB) to {path}")
+    return 0
+
+
 APP_NOTEBOOK = config.OUTPUTS_DIR / "app" / "05_predictor.ipynb"
 
 
@@ -411,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--reference", required=True, help="the training data (CSV or .xlsx)")
     monitor.add_argument("--batch", required=True, help="the new batch (CSV or .xlsx, labelled or not)")
     monitor.set_defaults(handler=_command_monitor)
+
+    export_web = _command(commands, "export-web", "write the model as a JavaScript bundle for the browser",
+                          ["datajobs export-web --model outputs/model -o predictor.js"])
+    export_web.add_argument("--model", default=str(config.DEFAULT_MODEL_DIR), help="model directory")
+    export_web.add_argument("-o", "--output", required=True, help=".js file to write")
+    export_web.set_defaults(handler=_command_export_web)
 
     promote = _command(commands, "promote", "make a registered model version the champion",
                        ["datajobs promote 3"])

@@ -3,7 +3,7 @@
 Jupyter Book 1 registers sphinx-thebe's configuration script once per read of the sources, so a
 page can carry the same inline ``const THEBE_JS_URL = …`` twice, and the browser reports "Identifier
 'THEBE_JS_URL' has already been declared" on every page. Each page keeps the first copy of every
-script here.
+script here. Every page also names an empty icon, so no browser asks the server for ``/favicon.ico``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,14 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
     scripts[:] = unique
 
 
+def name_an_empty_icon(app, pagename, templatename, context, doctree) -> None:
+    """A page that names no icon makes the browser ask for ``/favicon.ico``: a 404 in the console
+    of the first page a reader opens on a server."""
+    context["metatags"] = context.get("metatags", "") + '\n<link rel="icon" href="data:,">'
+
+
 def setup(app):
     # Early: `html-page-context` stops at the first handler that returns a template name.
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)
+    app.connect("html-page-context", name_an_empty_icon, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -31,6 +31,7 @@ from datajobs.config import (
 )
 from datajobs.data import ordered_labels
 from datajobs.evaluate import label_slug, score_predictions
+from datajobs.features import CATEGORICAL_CATBOOST_COLUMNS
 from datajobs.models import CatBoostFeatures, CatBoostProfileClassifier
 from datajobs.predict import ProfileModel
 
@@ -293,6 +294,9 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
         "class_counts": counts,
         "minority_class": minority,
         "training_data": {"path": data_path, "sha256": data_sha256 or frame_sha256(frame)},
+        # The values of each categorical column seen in training: the browser export needs them to
+        # read CatBoost's category hashes (see datajobs.webexport), and the web form lists them.
+        "categorical_values": categorical_values(features.transform(frame)),
         "cv_metrics": {"method": f"out-of-fold, stratified {calibration_splits}-fold, calibrated, decision rule",
                        **cv_metrics},
         "minority_weight_curve": {str(weight): score for weight, score in curve.items()},
@@ -301,6 +305,12 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
         "training_seconds": round(time.perf_counter() - started, 2),
     }
     return model
+
+
+def categorical_values(features: pd.DataFrame) -> dict[str, list[str]]:
+    """The distinct values of each categorical column of a CatBoost frame, sorted."""
+    return {column: sorted(features[column].astype(str).unique().tolist())
+            for column in features.columns if column in CATEGORICAL_CATBOOST_COLUMNS}
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:

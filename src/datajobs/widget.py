@@ -1,8 +1,10 @@
-"""The predictor: an ipywidgets form that predicts one profile and says why.
+"""The predictor: a form that predicts one profile and says why.
 
-:func:`predict_profile` holds the logic (validation, prediction, explanation) and returns plain
-data, so it is tested without a browser; :class:`PredictorForm` only draws widgets around it.
-User text is always escaped before it is shown.
+:func:`check_form` and :func:`predict_profile` hold the logic (validation, prediction, explanation)
+and return plain data, so they are tested without a browser. :class:`PredictorForm` is an
+``anywidget`` whose front end (``resources/web/form.js``) runs the exported model in the browser,
+so the same cell is live in the static book, in Voilà and in Jupyter. User text is always escaped
+before it is shown.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import matplotlib.colors
 import numpy as np
 
 from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS
+from datajobs.data import _clean_text as clean_text
 from datajobs.data import normalise_experience, split_technologies
 from datajobs.plots import label_colours
 from datajobs.predict import ProfileModel, profile_frame
 from datajobs.vocabulary import TECHNOLOGY_LOOKUP, make_key
+from datajobs.webexport import UNCERTAIN_MARGIN
 
 UNKNOWN_DIPLOMA = "(not given)"
-UNCERTAIN_MARGIN = 0.15
 TOP_CONTRIBUTIONS = 5
 
 EXAMPLE_PROFILE = {
@@ -65,6 +68,61 @@ def _feature_label(name: str, value) -> str:
     return labels.get(name, lambda: f"{name} = {value}")()
 
 
+@dataclass
+class CheckedForm:
+    """A form checked and normalised: the canonical one-row frame, or an error; and warnings."""
+
+    frame: object | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_form(model: ProfileModel, technologies: list[str] | tuple[str, ...] | str = (), free_text: str = "",
+               diploma: str | None = None, experience: str | float | None = None, city: str | None = None,
+               company: str | None = None) -> CheckedForm:
+    """Validate form values and normalise them by the loader's rules (no prediction).
+
+    The browser predictor (``resources/web/predictor.js``) applies the same checks with the same
+    messages; the tests compare the two.
+    """
+    checked = CheckedForm()
+    if isinstance(technologies, str):  # one cell as in a file: "Python/Spark"
+        technologies = split_technologies(technologies)
+    experience_text = "" if experience is None else str(experience).strip()
+    if experience_text:
+        parsed = normalise_experience(experience_text)
+        if parsed.warning:
+            checked.error = (f"Experience {experience_text!r} is not usable: give a number of years between "
+                             f"{EXPERIENCE_MIN_YEARS:g} and {EXPERIENCE_MAX_YEARS:g} (e.g. 3 or 3,5), "
+                             "or leave it empty if unknown.")
+            return checked
+    items = [item for item in (*(clean_text(str(item)) for item in technologies), *split_technologies(free_text or ""))
+             if item]
+    diploma = None if diploma in (None, "", UNKNOWN_DIPLOMA) or not str(diploma).strip() else diploma
+    city = (city or "").strip() or None
+    if not items and diploma is None and not experience_text and city is None:
+        checked.error = "The form is empty: give at least a technology, a diploma, an experience or a city."
+        return checked
+    frame = profile_frame("/".join(items), diploma, experience_text or None, city, company)
+    vocabulary = set(model.technology_vocabulary)
+    known = [item for item in frame["technologies"].iloc[0].split("/") if item in vocabulary]
+    if items and not known and diploma is None and not experience_text and city is None:
+        checked.error = ("None of these technologies is known to the model, and nothing else was given: "
+                         + ", ".join(items) + ".")
+        return checked
+    # An item is ignored when none of the technologies it stands for was seen in training.
+    ignored = [item for item in items if not vocabulary & set(TECHNOLOGY_LOOKUP.get(make_key(item), (item,)))]
+    if ignored:
+        checked.warnings.append("Ignored, not a technology the model knows: " + ", ".join(ignored) + ".")
+    city_value = frame["city"].iloc[0]
+    if isinstance(city_value, str) and model.known_cities and city_value not in model.known_cities:
+        checked.warnings.append(f"The model never saw the city {city_value}: it is treated as an unknown city.")
+    if not experience_text:
+        checked.warnings.append("Experience not given: the model uses what it learnt from profiles without it.")
+    checked.frame = frame
+    return checked
+
+
 def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ...] = (), free_text: str = "",
                     diploma: str | None = None, experience: str | float | None = None, city: str | None = None,
                     company: str | None = None) -> PredictionResult:
@@ -81,37 +139,11 @@ def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ..
         Form values; empty means unknown.
     """
     started = time.perf_counter()
-    result = PredictionResult()
-    experience_text = "" if experience is None else str(experience).strip()
-    if experience_text:
-        parsed = normalise_experience(experience_text)
-        if parsed.warning:
-            result.error = (f"Experience {experience_text!r} is not usable: give a number of years between "
-                            f"{EXPERIENCE_MIN_YEARS:g} and {EXPERIENCE_MAX_YEARS:g} (e.g. 3 or 3,5), "
-                            "or leave it empty if unknown.")
-            return result
-    typed = [item for item in split_technologies(free_text or "") if item]
-    unknown_typed = [item for item in typed if make_key(item) not in TECHNOLOGY_LOOKUP]
-    all_technologies = [*technologies, *typed]
-    diploma = None if diploma in (None, "", UNKNOWN_DIPLOMA) else diploma
-    city = (city or "").strip() or None
-    if not all_technologies and diploma is None and not experience_text and city is None:
-        result.error = "The form is empty: give at least a technology, a diploma, an experience or a city."
+    checked = check_form(model, technologies, free_text, diploma, experience, city, company)
+    result = PredictionResult(error=checked.error, warnings=checked.warnings)
+    if checked.error:
         return result
-    frame = profile_frame("/".join(all_technologies), diploma, experience_text or None, city, company)
-    known = [item for item in frame["technologies"].iloc[0].split("/") if item in set(model.technology_vocabulary)]
-    if all_technologies and not known and diploma is None and not experience_text and city is None:
-        result.error = ("None of these technologies is known to the model, and nothing else was given: "
-                        + ", ".join(all_technologies) + ".")
-        return result
-    if unknown_typed:
-        result.warnings.append("Ignored, not a technology the model knows: " + ", ".join(unknown_typed) + ".")
-    city_value = frame["city"].iloc[0]
-    if isinstance(city_value, str) and model.known_cities and city_value not in model.known_cities:
-        result.warnings.append(f"The model never saw the city {city_value}: it is treated as an unknown city.")
-    if not experience_text:
-        result.warnings.append("Experience not given: the model uses what it learnt from profiles without it.")
-
+    frame = checked.frame
     probabilities = model.predict_proba(frame)[0]
     predicted = str(model.decision.predict(probabilities[np.newaxis, :])[0])
     result.predicted = predicted
@@ -160,48 +192,77 @@ def render_result_html(result: PredictionResult) -> str:
     return "".join(parts)
 
 
+def _predictor_widget_class():
+    """The anywidget class, created on first use (anywidget is imported only where a form is drawn)."""
+    import anywidget
+    import traitlets
+
+    from datajobs.config import RESOURCES_DIR
+    from datajobs.webexport import evaluator_source
+
+    class PredictorWidget(anywidget.AnyWidget):
+        """The form's front end: checks, normalises and predicts in the browser (see ``form.js``)."""
+
+        _esm = evaluator_source() + "\n" + (RESOURCES_DIR / "web" / "form.js").read_text(encoding="utf-8")
+        _css = (RESOURCES_DIR / "web" / "form.css").read_text(encoding="utf-8")
+        example = traitlets.Dict().tag(sync=True)
+        colours = traitlets.Dict().tag(sync=True)
+
+    return PredictorWidget
+
+
 class PredictorForm:
-    """The widget: inputs, a Predict button and an HTML output area."""
+    """The predictor: a widget whose front end runs the exported model in the browser.
+
+    The same cell is live everywhere: in the static book the page loads the model bundle written
+    by ``datajobs export-web`` and no kernel is involved; in Jupyter or Voilà the front end asks
+    this object for the bundle once, predicts in the browser, and asks the kernel for the SHAP
+    contributions (kernel-only). :meth:`update` gives the Python prediction of the current values.
+    """
 
     def __init__(self, model: ProfileModel, example: dict | None = None):
-        import ipywidgets as widgets
-
         self.model = model
-        example = {**EXAMPLE_PROFILE, **(example or {})}
-        style = {"description_width": "140px"}
-        layout = widgets.Layout(width="460px")
+        self._bundle: dict | None = None
+        self.example = {**EXAMPLE_PROFILE, **(example or {})}
         vocabulary = list(model.technology_vocabulary)
-        self.technologies = widgets.TagsInput(
-            value=[item for item in example["technologies"] if item in vocabulary],
-            allowed_tags=vocabulary, allow_duplicates=False)
-        self.free_text = widgets.Text(value=example["free_text"], description="More technologies",
-                                      placeholder="e.g. Python, Spark or Python/Spark", style=style, layout=layout)
-        self.diploma = widgets.Dropdown(options=[UNKNOWN_DIPLOMA, *DIPLOMA_LEVELS], value=example["diploma"],
-                                        description="Diploma", style=style, layout=layout)
-        self.experience = widgets.Text(value=str(example["experience"]), description="Experience (years)",
-                                       placeholder="e.g. 3,5 — empty if unknown", style=style, layout=layout)
-        self.city = widgets.Combobox(value=example["city"], options=list(model.known_cities), description="City",
-                                     placeholder="pick or type a city", ensure_option=False, style=style,
-                                     layout=layout)
-        self.company = widgets.Text(value=example["company"], description="Company",
-                                    placeholder="optional", style=style, layout=layout)
-        self.button = widgets.Button(description="Predict", button_style="primary", icon="search")
-        self.output = widgets.HTML()
-        self.button.on_click(lambda _: self.update())
-        technologies_row = widgets.HBox([widgets.Label("Technologies", layout=widgets.Layout(width="144px")),
-                                         self.technologies])
-        self.view = widgets.VBox([technologies_row, self.free_text, self.diploma, self.experience, self.city,
-                                  self.company, self.button, self.output])
+        self.example["technologies"] = [item for item in self.example["technologies"] if item in vocabulary]
+        self.view = _predictor_widget_class()(
+            example=self.example,
+            colours={label: matplotlib.colors.to_hex(colour) for label, colour in label_colours(model.classes).items()})
+        self.view.on_msg(self._on_message)
 
     def values(self) -> dict:
-        return {"technologies": list(self.technologies.value), "free_text": self.free_text.value,
-                "diploma": self.diploma.value, "experience": self.experience.value, "city": self.city.value,
-                "company": self.company.value}
+        return dict(self.example)
+
+    def bundle(self) -> dict:
+        """The model bundle the browser needs (built once, on the first request)."""
+        if self._bundle is None:
+            from datajobs.webexport import build_bundle
+
+            self._bundle = build_bundle(self.model)
+        return self._bundle
+
+    def explain(self, values: dict) -> list[tuple[str, float]]:
+        """The SHAP contributions of the prediction of ``values`` (empty when they cannot be predicted)."""
+        keys = ("technologies", "free_text", "diploma", "experience", "city", "company")
+        result = predict_profile(self.model, **{key: values.get(key) for key in keys if values.get(key) is not None})
+        return result.contributions
+
+    def _on_message(self, _widget, content: dict, _buffers) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "bundle?":
+            self.view.send({"type": "bundle", "bundle": self.bundle()})
+        elif kind == "explain":
+            try:
+                contributions = self.explain(content.get("values") or {})
+            except Exception:  # the form must never show a traceback; the prediction is already shown
+                contributions = []
+            self.view.send({"type": "explanation", "id": content.get("id"),
+                            "contributions": [[name, value] for name, value in contributions]})
 
     def update(self) -> PredictionResult:
+        """The Python prediction of the form's example values (the browser computes its own)."""
         try:
-            result = predict_profile(self.model, **self.values())
+            return predict_profile(self.model, **self.values())
         except Exception as error:  # the form must never show a traceback
-            result = PredictionResult(error=f"Unexpected problem while predicting ({type(error).__name__}).")
-        self.output.value = render_result_html(result)
-        return result
+            return PredictionResult(error=f"Unexpected problem while predicting ({type(error).__name__}).")
