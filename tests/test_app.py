@@ -42,7 +42,7 @@ def predict(page) -> str:
     before = page.inner_html(".dj-result")
     page.click("button:has-text('Predict')")
     page.wait_for_function("previous => document.querySelector('.dj-result') && "
-                           "document.querySelector('.dj-result').innerHTML !== previous", arg=before, timeout=20_000)
+                           "document.querySelector('.dj-result').innerHTML !== previous", arg=before, timeout=60_000)
     return page.inner_text(".dj-result")
 
 

@@ -452,6 +452,11 @@ def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print
         raise BookError(f"widget JavaScript is not vendored in {vendored}: run `make setup` (npm install)")
     if not (vendored / "anywidget.js").is_file():
         raise BookError(f"the predictor's widget JavaScript is not vendored in {vendored}: run `make setup`")
+    if predictor_bundle is None:  # a rebuild of an existing run (tests, the PDF) uses the bundle it exported
+        from datajobs.webexport import BUNDLE_FILE_NAME
+
+        exported = outputs_dir / "web" / BUNDLE_FILE_NAME
+        predictor_bundle = exported if exported.is_file() else None
     config_path, toc_path = write_build_config(outputs_dir, synthetic, predictor_bundle)
     command = [_jupyter_book(), "build", str(config.PROJECT_ROOT), "--config", str(config_path), "--toc",
                str(toc_path), "--path-output", str(build_parent), "--builder", builder, "-W", "-n", "--keep-going"]

@@ -22,7 +22,8 @@ STATIC_FOLDER = "datajobs"
 
 
 def _is_predictor_page(app, pagename: str) -> bool:
-    return any(pagename.endswith(name) for name in app.config.datajobs_predictor_pages)
+    # The single-page build (printed to PDF) holds the predictor too.
+    return app.builder.name == "singlehtml" or any(pagename.endswith(name) for name in app.config.datajobs_predictor_pages)
 
 
 def _add_scripts(app, pagename, templatename, context, doctree) -> None:
