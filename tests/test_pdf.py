@@ -128,7 +128,8 @@ def test_every_figure_and_caption_is_in_the_pdf(book_pdf):
 def test_widgets_in_their_saved_state_with_a_note(book_pdf):
     _, _, pages, _ = book_pdf
     text = " ".join(pages)
-    assert "Predicted profile:" in text, "the predictor's saved state is printed"
+    # The predictor computes in the reader's browser (issue 10): its saved state holds the form, not a
+    # result, so the printed page carries the note that sends readers to the HTML book.
     assert "the live predictor needs the HTML book" in text
     assert "VBox(children" not in text and "Loading widget" not in text
 
