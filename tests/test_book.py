@@ -276,8 +276,10 @@ def test_small_five_label_file_builds_the_quick_book(tmp_path):
     assert metadata["classes"][-1] == NEW_LABEL and metadata["minority_class"] == NEW_LABEL
     from bs4 import BeautifulSoup
 
+    # The page's Markdown turns straight quotes into curly ones.
     pages = {name: BeautifulSoup((html / "outputs" / "test-five" / "notebooks" / f"{name}.html").read_text(),
-                                 "html.parser").get_text() for name in STUDY_PAGES}
+                                 "html.parser").get_text().replace("\u2018", "'").replace("\u2019", "'")
+             for name in STUDY_PAGES}
     assert f"'{NEW_LABEL}', has 5 rows" in pages["03_model_comparison"]  # the page says why it changed
     assert "all rows instead of 50%" in pages["03_model_comparison"]
     assert "Small file" not in pages["02_preprocessing"]  # 3 folds fit 5 rows: nothing to adapt
