@@ -68,11 +68,15 @@ FIT_TABLES_SCRIPT = """() => {
   return scaled;
 }"""
 
+# A drawn widget view: the element the widget manager puts in each view's subarea (an ipywidgets
+# view is ``.jupyter-widgets``, an anywidget view ``.jupyter-widgets-disconnected``).
+DRAWN_VIEWS = ".cell_output .widget-subarea > .lm-Widget"
+
 # Only widgets a reader would operate (inputs, buttons) get the note; a progress bar needs none.
-WIDGET_NOTE_SCRIPT = """(note) => {
+WIDGET_NOTE_SCRIPT = """([note, drawn]) => {
   const inputs = 'input, select, textarea, button, .jupyter-widget-tagsinput';
-  const views = Array.from(document.querySelectorAll('.cell_output .jupyter-widgets'))
-    .filter((view) => !view.parentElement.closest('.jupyter-widgets') && view.querySelector(inputs));
+  const views = Array.from(document.querySelectorAll(drawn))
+    .filter((view) => view.querySelector(inputs));
   for (const view of views) {
     const paragraph = document.createElement('p');
     paragraph.className = 'datajobs-print-note';
@@ -136,7 +140,7 @@ def print_pdf(single_html_dir: Path, root_page: str, target: Path, widget_state:
             page.goto(f"{root}/{PRINT_PAGE}", wait_until="load")
             if widget_state:
                 _draw_widgets(page, root, widget_state)
-                page.evaluate(WIDGET_NOTE_SCRIPT, note)
+                page.evaluate(WIDGET_NOTE_SCRIPT, [note, DRAWN_VIEWS])
             page.emulate_media(media="print")
             page.set_viewport_size({"width": PAPER_WIDTH_PX, "height": 1600})  # lay out as on paper
             page.evaluate(FIT_TABLES_SCRIPT)
@@ -176,12 +180,15 @@ def _draw_widgets(page, root: str, widget_state: list[dict]) -> None:
     # The scripts the book's configuration gives every widget page (nb_ipywidgets_js), in order.
     book_config = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())
     for script in book_config["sphinx"]["config"]["nb_ipywidgets_js"]:
-        if script.endswith("require.js") and page.evaluate("typeof window.requirejs !== 'undefined'"):
-            continue
-        page.add_script_tag(url=f"{root}/_static/{script}")
+        if not (script.endswith("require.js") and page.evaluate("typeof window.requirejs !== 'undefined'")):
+            page.add_script_tag(url=f"{root}/_static/{script}")
+        if script.endswith("require.js"):
+            # Widgets written with anywidget (the predictor) load its front end through require.js:
+            # point it at the vendored copy, as the HTML book's predictor page does, not at a CDN.
+            page.evaluate("(path) => requirejs.config({paths: {anywidget: path}})", f"{root}/_static/vendor/anywidget")
     page.wait_for_function(
-        """(expected) => document.querySelectorAll('.cell_output .jupyter-widgets').length >= expected""",
-        arg=expected, timeout=WIDGET_TIMEOUT_MS)
+        """([expected, drawn]) => document.querySelectorAll(drawn).length >= expected""",
+        arg=[expected, DRAWN_VIEWS], timeout=WIDGET_TIMEOUT_MS)
     page.wait_for_load_state("networkidle")
 
 
