@@ -48,7 +48,7 @@ PROFILES: dict[str, dict[str, dict]] = {
         "02_preprocessing": {"n_splits": 3, "n_repeats": 1},
         "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5,
                                 "n_permutations": 20},
-        "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 200},
+        "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 100},
     },
     "full": {
         "02_preprocessing": {"n_splits": 5, "n_repeats": 2},

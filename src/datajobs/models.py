@@ -88,12 +88,14 @@ class CatBoostProfileClassifier(ClassifierMixin, BaseEstimator):
                  learning_rate: float = CATBOOST_PARAMS["learning_rate"],
                  l2_leaf_reg: float = CATBOOST_PARAMS["l2_leaf_reg"],
                  class_weights: str | None = CATBOOST_PARAMS["class_weights"],
+                 max_ctr_complexity: int | None = CATBOOST_PARAMS["max_ctr_complexity"],
                  random_seed: int = SEED, thread_count: int = -1):
         self.iterations = iterations
         self.depth = depth
         self.learning_rate = learning_rate
         self.l2_leaf_reg = l2_leaf_reg
         self.class_weights = class_weights
+        self.max_ctr_complexity = max_ctr_complexity
         self.random_seed = random_seed
         self.thread_count = thread_count
 
@@ -103,6 +105,8 @@ class CatBoostProfileClassifier(ClassifierMixin, BaseEstimator):
             l2_leaf_reg=self.l2_leaf_reg, auto_class_weights=self.class_weights,
             random_seed=self.random_seed, thread_count=self.thread_count, verbose=False,
             allow_writing_files=False,
+            # None: CatBoost's own default (combinations of up to 4 categorical columns).
+            **({} if self.max_ctr_complexity is None else {"max_ctr_complexity": self.max_ctr_complexity}),
         )
 
     def fit(self, X: pd.DataFrame, y, sample_weight=None):
@@ -148,6 +152,25 @@ class AdaptiveKNeighborsClassifier(KNeighborsClassifier):
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         n_neighbors = n_neighbors or min(self.n_neighbors, self.n_samples_fit_)
         return super().kneighbors(X, n_neighbors, return_distance)
+
+
+class AdaptiveHistGradientBoosting(HistGradientBoostingClassifier):
+    """Histogram gradient boosting whose early stopping steps aside on a fold too small for it.
+
+    Early stopping holds out a stratified ``validation_fraction`` of the training fold, which needs
+    two rows of every class and a held-out part with a row per class; a small file's fold may have
+    neither, and is then fitted with every iteration.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        counts = np.unique(np.asarray(y, dtype=object), return_counts=True)[1]
+        requested = self.early_stopping
+        if self.early_stopping is True and (counts.min() < 2 or len(y) * self.validation_fraction < len(counts)):
+            self.early_stopping = False
+        try:
+            return super().fit(X, y, sample_weight=sample_weight)
+        finally:
+            self.early_stopping = requested
 
 
 def stack_key(technologies: pd.Series) -> pd.Series:
@@ -233,8 +256,11 @@ def _classifier(model: str, balanced: bool, seed: int, fast: bool):
             n_estimators=40 if fast else 100, learning_rate=0.5, random_state=seed),
         "svm": lambda: SVC(C=3.0, gamma="scale", class_weight=weight, random_state=seed),
         "logistic_regression": lambda: LogisticRegression(C=1.0, max_iter=2000, class_weight=weight),
-        "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(
-            max_iter=50 if fast else 100, learning_rate=0.15, class_weight=weight, random_state=seed),
+        # Stops when 10 more iterations do not improve the loss on 10 % of the training fold: on the
+        # reference file, as good or better than the full 100 iterations, in half the time.
+        "hist_gradient_boosting": lambda: AdaptiveHistGradientBoosting(
+            max_iter=50 if fast else 100, learning_rate=0.15, class_weight=weight, random_state=seed,
+            early_stopping=True, validation_fraction=0.1, n_iter_no_change=10),
         # Fewer, larger steps than the final model: the grid fits it many times.
         "catboost": lambda: CatBoostProfileClassifier(
             iterations=120 if fast else 300, learning_rate=0.25 if fast else 0.2,
@@ -282,7 +308,9 @@ def make_model(model: str, strategy: str = "none", seed: int = SEED, include_com
 
 
 # The original study's model: CatBoost, 200 iterations, depth 3, learning rate 0.4, no company.
-SEED_STUDY_PARAMS = {"iterations": 200, "depth": 3, "learning_rate": 0.4, "l2_leaf_reg": 3.0, "class_weights": None}
+# The study left the categorical combinations at CatBoost's default.
+SEED_STUDY_PARAMS = {"iterations": 200, "depth": 3, "learning_rate": 0.4, "l2_leaf_reg": 3.0, "class_weights": None,
+                     "max_ctr_complexity": None}
 
 
 def make_seed_study_model(seed: int = SEED, thread_count: int = 1) -> Pipeline:
