@@ -173,6 +173,25 @@ class AdaptiveHistGradientBoosting(HistGradientBoostingClassifier):
             self.early_stopping = requested
 
 
+class CodedAdaBoostClassifier(AdaBoostClassifier):
+    """AdaBoost fitted on integer codes of the labels: the same trees and predictions, faster.
+
+    Each boosting round refits a tree, and each tree fit sorts the labels to find the classes: on
+    text labels that sort was a third of AdaBoost's time. Codes follow the labels' sorted order,
+    as scikit-learn's own classes do, so every tie breaks the same way; :meth:`predict` returns
+    the labels.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        labels, codes = np.unique(np.asarray(y, dtype=object), return_inverse=True)
+        super().fit(X, codes, sample_weight)
+        self.labels_ = labels
+        return self
+
+    def predict(self, X):
+        return self.labels_[super().predict(X)]
+
+
 def stack_key(technologies: pd.Series) -> pd.Series:
     """The technology stack of each profile as an order-free key (``AWS/Java`` = ``Java/AWS``)."""
     # Few distinct stacks, many rows: key each distinct value once.
@@ -251,7 +270,7 @@ def _classifier(model: str, balanced: bool, seed: int, fast: bool):
         "random_forest": lambda: RandomForestClassifier(n_estimators=100 if fast else 200,
                                                         min_samples_leaf=2, class_weight=weight,
                                                         n_jobs=1, random_state=seed),
-        "adaboost": lambda: AdaBoostClassifier(
+        "adaboost": lambda: CodedAdaBoostClassifier(
             estimator=DecisionTreeClassifier(max_depth=3, random_state=seed),
             n_estimators=40 if fast else 100, learning_rate=0.5, random_state=seed),
         "svm": lambda: SVC(C=3.0, gamma="scale", class_weight=weight, random_state=seed),
