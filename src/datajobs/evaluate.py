@@ -275,7 +275,7 @@ def permutation_chance(frame: pd.DataFrame, folds: list, model: str = "stack_loo
     y = frame["profile"].astype(object).to_numpy()
     score, permuted, p_value = permutation_test_score(
         make_model(model), frame, y, cv=[(train, test) for _, _, train, test in folds], scoring="f1_macro",
-        n_permutations=n_permutations, random_state=seed, n_jobs=1)
+        n_permutations=n_permutations, random_state=seed, n_jobs=2)
     return {"model": model, "score": float(score), "chance_mean": float(np.mean(permuted)),
             "chance_p95": float(np.quantile(permuted, 0.95)), "p_value": float(p_value),
             "n_permutations": int(n_permutations)}
