@@ -155,6 +155,79 @@ def test_a_failing_cell_names_notebook_and_cell(tmp_path):
         _execute(source, tmp_path / "out.ipynb", {})
 
 
+def _timed_notebooks(folder, specs: dict, log_path) -> tuple:
+    """Tiny MyST notebooks that record when they start and end (and may sleep or fail)."""
+    notebooks = []
+    for name, (after, body) in specs.items():
+        (folder / f"{name}.md").write_text(
+            "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+            "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
+            f"```{{code-cell}}\nimport time\nwith open({str(log_path)!r}, 'a') as log:\n"
+            f"    log.write(f'{name} start {{time.time()}}\\n')\n{body}\n"
+            f"with open({str(log_path)!r}, 'a') as log:\n    log.write(f'{name} end {{time.time()}}\\n')\n```\n")
+        notebooks.append({"name": name, "after": after})
+    return tuple(notebooks)
+
+
+def _events(log_path) -> dict:
+    return {" ".join(line.split()[:2]): float(line.split()[2]) for line in log_path.read_text().splitlines()}
+
+
+def test_ready_notebooks_run_side_by_side_after_their_inputs(sample_path, tmp_path, monkeypatch):
+    from datajobs import book
+
+    log_path = tmp_path / "events.log"
+    plan = _timed_notebooks(tmp_path, {"first": ((), "time.sleep(3)"), "second": ((), "time.sleep(3)"),
+                                       "reader": (("first",), "")}, log_path)
+    monkeypatch.setattr(book, "NOTEBOOKS", plan)
+    monkeypatch.setattr(book, "notebook_source", lambda name: tmp_path / f"{name}.md")
+    monkeypatch.setenv("DATAJOBS_TRACKING", "off")
+    lines = []
+    runs = execute_notebooks(sample_path, "quick", outputs_dir=tmp_path / "out", log=lines.append, jobs=2)
+    events = _events(log_path)
+    # Two notebooks without inputs ran at the same time; the reader waited for its input.
+    assert events["first start"] < events["second end"] and events["second start"] < events["first end"]
+    assert events["reader start"] >= events["first end"]
+    assert [run.name for run in runs] == ["first", "second", "reader"]
+    assert "3 of 3 notebooks to execute (quick profile, 3,000 rows, 2 at a time)" in lines[0]
+    manifest = json.loads((tmp_path / "out" / "run_manifest.json").read_text())
+    assert [entry["name"] for entry in manifest["notebooks"]] == ["first", "second", "reader"]
+    # One at a time when asked (DATAJOBS_BOOK_JOBS=1): the same results, no overlap.
+    log_path.unlink()
+    monkeypatch.setenv("DATAJOBS_BOOK_JOBS", "1")
+    execute_notebooks(sample_path, "quick", outputs_dir=tmp_path / "out", log=lines.append, force=True)
+    events = _events(log_path)
+    assert events["second start"] >= events["first end"] or events["first start"] >= events["second end"]
+
+
+def test_a_failing_notebook_stops_the_book_after_the_running_ones_finish(sample_path, tmp_path, monkeypatch):
+    from datajobs import book
+
+    log_path = tmp_path / "events.log"
+    plan = _timed_notebooks(tmp_path, {"slow": ((), "time.sleep(4)"), "broken": ((), "1 / 0"),
+                                       "after_broken": (("broken",), "")}, log_path)
+    monkeypatch.setattr(book, "NOTEBOOKS", plan)
+    monkeypatch.setattr(book, "notebook_source", lambda name: tmp_path / f"{name}.md")
+    monkeypatch.setenv("DATAJOBS_TRACKING", "off")
+    lines = []
+    with pytest.raises(BookError, match=r"broken.ipynb failed in cell 1: ZeroDivisionError"):
+        execute_notebooks(sample_path, "quick", outputs_dir=tmp_path / "out", log=lines.append, jobs=2)
+    events = _events(log_path)
+    assert "slow end" in events, "the notebook already running was let finish"
+    assert "after_broken start" not in events, "nothing new starts after a failure"
+    assert any("broken failed: letting slow finish before stopping" in line for line in lines)
+
+
+def test_book_jobs_setting(monkeypatch):
+    from datajobs.book import book_jobs
+
+    monkeypatch.setenv("DATAJOBS_BOOK_JOBS", "3")
+    assert book_jobs() == 3
+    monkeypatch.setenv("DATAJOBS_BOOK_JOBS", "two")
+    with pytest.raises(BookError, match="DATAJOBS_BOOK_JOBS='two'"):
+        book_jobs()
+
+
 def test_bad_data_stops_before_any_notebook(write_csv):
     path = write_csv("Entreprise;Metier;Diplome;Experience;Ville\nA;Data scientist;Master;1;Paris\n")
     result = subprocess.run([sys.executable, "-m", "datajobs.cli", "book", "--data", str(path), "--profile", "quick",
@@ -168,6 +241,8 @@ def test_book_leaves_tracked_runs_and_a_champion(sample_book, tracking_store, mo
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_store)
     import mlflow
 
+    # An earlier test of this session may have set another store in this process's mlflow.
+    mlflow.set_tracking_uri(tracking_store)
     runs = mlflow.search_runs(experiment_names=["datajobs"])
     names = set(runs["tags.mlflow.runName"])
     assert {"01_data_audit", "02_preprocessing", "03_model_comparison", "04_catboost_selection", "06_monitoring"} <= names

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,19 +205,23 @@ def _cache_key(source: Path, parameters: dict, data_sha: str, fingerprint: str, 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _execute(source: Path, target: Path, parameters: dict, progress: bool = False) -> None:
-    """Execute one notebook with papermill; ``progress`` draws cells done / total and elapsed time."""
+def _execute(source: Path, target: Path, parameters: dict, progress: bool = False, position: int = 0) -> None:
+    """Execute one notebook with papermill; ``progress`` draws cells done / total and elapsed time
+    (on line ``position`` of the terminal when notebooks run side by side)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    bar = {"desc": f"  {target.stem}", "unit": "cell", "leave": False, "mininterval": 1.0,
+    bar = {"desc": f"  {target.stem}", "unit": "cell", "leave": False, "mininterval": 1.0, "position": position,
            "bar_format": "{desc}: {n_fmt}/{total_fmt} cells, {elapsed} elapsed"} if progress else False
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(config.PROJECT_ROOT),
                                    kernel_name="python3", progress_bar=bar, log_output=False,
-                                   # The kernel's own log ("running over TCP without encryption" at each
-                                   # start) is noise here: it runs on this machine only.
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                   # The kernel's own log is noise here: "running over TCP without
+                                   # encryption" at each start (it runs on this machine only), and
+                                   # "KeyboardInterrupt caught in kernel" when papermill shuts it down
+                                   # (jupyter_client interrupts a kernel before stopping it). A cell's
+                                   # error or a dead kernel is still reported by papermill.
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except PapermillExecutionError as error:
         raise BookError(f"notebook {source.name} failed in cell {error.exec_count or error.cell_index}: "
                         f"{error.ename}: {error.evalue} (executed copy with the traceback: {target})") from None
@@ -274,11 +279,13 @@ def _duration(seconds: float) -> str:
 
 def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config.SEED,
                       outputs_dir: Path = config.OUTPUTS_DIR, force: bool = False,
-                      log=print, progress: bool | None = None) -> list[NotebookRun]:
+                      log=print, progress: bool | None = None, jobs: int | None = None) -> list[NotebookRun]:
     """Execute every notebook (or reuse its cached execution) and write the run manifest.
 
     Says up front roughly how long the notebooks to execute will take; ``progress`` (default:
     when stderr is a terminal) shows each notebook's cells done / total and elapsed time.
+    Notebooks whose upstream notebooks are done run ``jobs`` at a time (default :func:`book_jobs`).
+    If one fails, the others already running finish, nothing new starts, and its error is raised.
     """
     if profile not in PROFILES:
         raise BookError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
@@ -314,27 +321,93 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
         plan.append((name, unexecuted, target, stamp, parameters, key, cached, reuse,
                      0.0 if reuse else expected_seconds(name, profile, rows, cached)))
     to_run = [entry for entry in plan if not entry[7]]
+    jobs = book_jobs() if jobs is None else max(1, jobs)
     if to_run:
-        log(f"  {len(to_run)} of {len(plan)} notebooks to execute ({profile} profile, {rows:,} rows): "
-            f"about {_duration(sum(entry[8] for entry in to_run))}, then about a minute for the HTML")
-    runs: list[NotebookRun] = []
-    for name, unexecuted, target, stamp, parameters, key, cached, reuse, expected in plan:
+        expected = [entry[8] for entry in to_run]
+        side_by_side = f", {jobs} at a time" if jobs > 1 and len(to_run) > 1 else ""
+        log(f"  {len(to_run)} of {len(plan)} notebooks to execute ({profile} profile, {rows:,} rows{side_by_side}): "
+            f"about {_duration(max(max(expected), sum(expected) / jobs))}, then about a minute for the HTML")
+    runs: dict[str, NotebookRun] = {}
+    for name, _, _, _, parameters, key, cached, reuse, _ in plan:
         if reuse:
-            runs.append(NotebookRun(name, parameters, key, False, cached["seconds"]))
+            runs[name] = NotebookRun(name, parameters, key, False, cached["seconds"])
             log(f"  {name}: unchanged, cached ({cached['seconds']:.0f} s when executed)")
-            continue
-        if name == "99_reproducibility":
-            _write_manifest(manifest_path, data_path, data_sha, profile, seed, runs)
+    if len(to_run) > 1 and jobs > 1:
+        _prepare_tracking_store()  # before notebooks side by side might both create it
+
+    def in_plan_order() -> list[NotebookRun]:
+        return [runs[entry[0]] for entry in plan if entry[0] in runs]
+
+    def execute(entry: tuple, position: int) -> float:
+        name, unexecuted, target, stamp, parameters, key, cached, _, expected = entry
         log(f"  {name}: executing (about {_duration(expected)}) ...")
         started = time.perf_counter()
         stamp.unlink(missing_ok=True)
-        _execute(unexecuted, target, parameters, progress)
+        _execute(unexecuted, target, parameters, progress, position)
         seconds = time.perf_counter() - started
         stamp.write_text(json.dumps({"key": key, "seconds": seconds, "profile": profile, "rows": rows}))
-        runs.append(NotebookRun(name, parameters, key, True, seconds))
         log(f"  {name}: done in {_duration(seconds)}")
-    _write_manifest(manifest_path, data_path, data_sha, profile, seed, runs)
-    return runs
+        return seconds
+
+    # Notebooks whose inputs are ready run side by side (``jobs`` at a time), the longest first:
+    # each pays a kernel start and a serial part that would otherwise leave a core idle.
+    after = {spec["name"]: spec["after"] for spec in NOTEBOOKS}
+    pending = list(to_run)
+    running: dict = {}
+    failure: BookError | None = None
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while running or (pending and failure is None):
+            ready = sorted((entry for entry in pending if all(upstream in runs for upstream in after[entry[0]])),
+                           key=lambda entry: -entry[8])
+            while failure is None and ready and len(running) < jobs:
+                entry = ready.pop(0)
+                pending.remove(entry)
+                if entry[0] == "99_reproducibility":  # the appendix reads every other notebook's run
+                    _write_manifest(manifest_path, data_path, data_sha, profile, seed, in_plan_order())
+                position = min(set(range(jobs)) - {slot for _, slot in running.values()})
+                running[pool.submit(execute, entry, position)] = (entry, position)
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                (name, _, _, _, parameters, key, *_), _ = running.pop(future)
+                try:
+                    runs[name] = NotebookRun(name, parameters, key, True, future.result())
+                except BookError as error:
+                    if failure is None:
+                        failure = error
+                        for other, _ in running.values():
+                            log(f"  {name} failed: letting {other[0]} finish before stopping")
+                except BaseException as error:  # noqa: BLE001 - reported after the others finish
+                    failure = failure or error
+    if failure is not None:
+        raise failure
+    _write_manifest(manifest_path, data_path, data_sha, profile, seed, in_plan_order())
+    return in_plan_order()
+
+
+def book_jobs() -> int:
+    """How many notebooks run side by side: ``DATAJOBS_BOOK_JOBS``, else 2 on a machine with two
+    cores or more (each notebook's heavy cells already use every core: more would only compete)."""
+    setting = os.environ.get("DATAJOBS_BOOK_JOBS", "").strip()
+    if setting:
+        if not setting.isdigit() or int(setting) < 1:
+            raise BookError(f"DATAJOBS_BOOK_JOBS={setting!r}: expected a whole number of notebooks, 1 or more")
+        return int(setting)
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _prepare_tracking_store() -> None:
+    """Create the MLflow store and experiment once, here, when notebooks side by side would both
+    find it missing and race to create it. Tracking problems never stop the book: the notebooks
+    report them on their pages."""
+    from datajobs import tracking
+
+    uri = tracking.tracking_uri()
+    if not tracking.tracking_enabled() or not uri.startswith("sqlite:///") or Path(uri[len("sqlite:///"):]).is_file():
+        return
+    with contextlib.suppress(Exception):
+        tracking._configure()
 
 
 def _write_manifest(path: Path, data_path: Path, data_sha: str, profile: str, seed: int,
