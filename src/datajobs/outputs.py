@@ -110,9 +110,11 @@ def neutralise_formulas(frame: pd.DataFrame, skip: tuple[str, ...] = ()) -> tupl
         if column in skip or not (pd.api.types.is_object_dtype(frame[column])
                                   or pd.api.types.is_string_dtype(frame[column])):
             continue
-        mask = frame[column].map(is_formula).fillna(False).astype(bool).to_numpy()
-        if not mask.any():
+        # A column holds few distinct values (cities, diplomas, labels): test each one once.
+        flagged = [value for value in pd.unique(frame[column].astype(object).to_numpy()) if is_formula(value)]
+        if not flagged:
             continue
+        mask = frame[column].astype(object).isin(flagged).to_numpy(dtype=bool)
         safe[column] = safe[column].astype(object)
         safe.loc[mask, column] = "'" + frame.loc[mask, column].astype(str)
         for position in mask.nonzero()[0]:
