@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -249,14 +250,16 @@ def tidy_for_readers(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-# Seconds each notebook took on the shipped 3,000-row sample on the 2-core development machine
-# (shared with other jobs; the run manifests of `make book`), used to say up front how long a run
+# Seconds each notebook took on the shipped 3,000-row sample on the quiet 2-core development machine,
+# two notebooks at a time (`benchmarks/yardstick.py book`), used to say up front how long a run
 # takes until this machine has timings of its own (kept in the cache stamps).
 TYPICAL_SECONDS: dict[str, dict[str, float]] = {
-    "quick": {"01_data_audit": 19, "02_preprocessing": 34, "03_model_comparison": 55,
-              "04_catboost_selection": 53, "05_predictor": 10, "06_monitoring": 12, "99_reproducibility": 7},
-    "full": {"01_data_audit": 35, "02_preprocessing": 95, "03_model_comparison": 455,
-             "04_catboost_selection": 454, "05_predictor": 10, "06_monitoring": 19, "99_reproducibility": 13},
+    "quick": {"01_data_audit": 7, "02_preprocessing": 12, "03_model_comparison": 20,
+              "04_catboost_selection": 16, "05_predictor": 3, "06_monitoring": 4, "00_introduction": 3,
+              "99_reproducibility": 3},
+    "full": {"01_data_audit": 6, "02_preprocessing": 23, "03_model_comparison": 94,
+             "04_catboost_selection": 23, "05_predictor": 3, "06_monitoring": 4, "00_introduction": 3,
+             "99_reproducibility": 3},
 }
 TYPICAL_ROWS = 3000
 
@@ -326,7 +329,7 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
         expected = [entry[8] for entry in to_run]
         side_by_side = f", {jobs} at a time" if jobs > 1 and len(to_run) > 1 else ""
         log(f"  {len(to_run)} of {len(plan)} notebooks to execute ({profile} profile, {rows:,} rows{side_by_side}): "
-            f"about {_duration(max(max(expected), sum(expected) / jobs))}, then about a minute for the HTML")
+            f"about {_duration(max(max(expected), sum(expected) / jobs))}, then a few seconds for the HTML")
     runs: dict[str, NotebookRun] = {}
     for name, _, _, _, parameters, key, cached, reuse, _ in plan:
         if reuse:
@@ -335,18 +338,29 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
     if len(to_run) > 1 and jobs > 1:
         _prepare_tracking_store()  # before notebooks side by side might both create it
 
+    lock = threading.Lock()
+
+    def say(message: str) -> None:  # one whole line at a time, whichever notebook's thread speaks
+        with lock:
+            if progress and log is print:
+                from tqdm import tqdm
+
+                tqdm.write(message, file=sys.stdout)  # above the notebooks' progress bars, not through them
+            else:
+                log(message)
+
     def in_plan_order() -> list[NotebookRun]:
         return [runs[entry[0]] for entry in plan if entry[0] in runs]
 
     def execute(entry: tuple, position: int) -> float:
         name, unexecuted, target, stamp, parameters, key, cached, _, expected = entry
-        log(f"  {name}: executing (about {_duration(expected)}) ...")
+        say(f"  {name}: executing (about {_duration(expected)}) ...")
         started = time.perf_counter()
         stamp.unlink(missing_ok=True)
         _execute(unexecuted, target, parameters, progress, position)
         seconds = time.perf_counter() - started
         stamp.write_text(json.dumps({"key": key, "seconds": seconds, "profile": profile, "rows": rows}))
-        log(f"  {name}: done in {_duration(seconds)}")
+        say(f"  {name}: done in {_duration(seconds)}")
         return seconds
 
     # Notebooks whose inputs are ready run side by side (``jobs`` at a time), the longest first:
@@ -377,7 +391,7 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
                     if failure is None:
                         failure = error
                         for other, _ in running.values():
-                            log(f"  {name} failed: letting {other[0]} finish before stopping")
+                            say(f"  {name} failed: letting {other[0]} finish before stopping")
                 except BaseException as error:  # noqa: BLE001 - reported after the others finish
                     failure = failure or error
     if failure is not None:
