@@ -137,6 +137,10 @@ def print_pdf(single_html_dir: Path, root_page: str, target: Path, widget_state:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 1600})
+            # Printing is local: the single-page build still names MathJax's CDN (the book has no
+            # formula to typeset); refuse anything not served from the build folder.
+            page.route("**/*", lambda route: route.abort() if route.request.url.startswith(("http:", "https:"))
+                       and not route.request.url.startswith(root) else route.continue_())
             page.goto(f"{root}/{PRINT_PAGE}", wait_until="load")
             if widget_state:
                 _draw_widgets(page, root, widget_state)
