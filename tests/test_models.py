@@ -120,3 +120,35 @@ def test_prediction_keeps_every_row_and_explains_warnings(fitted):
     assert "unknown city 'Saint-Etienne'" in result["warnings"].iloc[0]
     explanation = fitted.explain(frame.iloc[[2]])
     assert {"feature", "shap"} <= set(explanation) and explanation["shap"].abs().sum() > 0
+
+
+def test_adaboost_on_label_codes_predicts_exactly_like_adaboost_on_labels(profiles):
+    from sklearn.ensemble import AdaBoostClassifier
+
+    frame = profiles.groupby("profile", group_keys=False).head(400).reset_index(drop=True)
+    y = frame["profile"].astype(object).to_numpy()
+    train = np.arange(len(frame)) % 4 != 0
+    for strategy in ("none", "smote"):
+        coded = make_model("adaboost", strategy, fast=True)
+        plain = make_model("adaboost", strategy, fast=True)
+        plain.steps[-1] = ("classifier", AdaBoostClassifier(**coded.steps[-1][1].get_params(deep=False)))
+        coded.fit(frame[train], y[train])
+        plain.fit(frame[train], y[train])
+        assert list(coded.predict(frame[~train])) == list(plain.predict(frame[~train]))
+        assert np.allclose(coded.predict_proba(frame[~train]), plain.predict_proba(frame[~train]))
+        assert set(coded.predict(frame[~train])) <= set(y)
+
+
+def test_gradient_boosting_early_stopping_steps_aside_on_a_tiny_fold(profiles):
+    # A class with a single training row cannot be split for early stopping's validation part.
+    counts = {"Data scientist": 12, "Lead data scientist": 1, "Data engineer": 12, "Data architecte": 12}
+    frame = pd.concat([profiles[profiles["profile"] == label].head(n) for label, n in counts.items()],
+                      ignore_index=True)
+    pipeline = make_model("hist_gradient_boosting", fast=True).fit(frame, frame["profile"].astype(object))
+    classifier = pipeline.steps[-1][1]
+    assert classifier.early_stopping is True  # restored after the fit
+    assert classifier.n_iter_ == classifier.max_iter  # every iteration was fitted
+    # On enough rows it does stop early.
+    enough = profiles.groupby("profile", group_keys=False).head(300)
+    stopped = make_model("hist_gradient_boosting").fit(enough, enough["profile"].astype(object)).steps[-1][1]
+    assert stopped.n_iter_ < stopped.max_iter
