@@ -131,7 +131,8 @@ def crawl_book(html: Path, pages: list[Path], forbidden: list[str]) -> dict[str,
     """Open every page of a built book in Chromium over HTTP and list what a reader would trip on.
 
     Returns ``{page: [problem, ...]}`` for pages with problems: console errors, failed or
-    external requests, a forbidden string (build path, progress bar, glue literal) in the text,
+    external requests, a forbidden string (build path, progress bar, glue literal, a Python object's
+    repr) in the text,
     a figure no sentence refers to, a table wider than the text column without its own scroll.
     """
     import re
@@ -157,6 +158,8 @@ def crawl_book(html: Path, pages: list[Path], forbidden: list[str]) -> dict[str,
                     current.append(f"shows {needle!r}")
             if re.search(r"\d+%\|[^\n]*\|", found["text"]) or re.search(r"\d+(\.\d+)?(it/s|s/it)\]", found["text"]):
                 current.append("shows a progress bar")
+            if re.search(r"<[\w.]+ object( at 0x[0-9a-f]+)?>", found["text"]):
+                current.append("shows a Python object's repr")
             current.extend(f"table wider than the column without a scroll: {text!r}" for text in found["wide"])
             current.extend(f"figure not referenced in the text: {name}" for name in found["unreferenced"])
             if current:
