@@ -154,8 +154,11 @@ def plot_metric_grid(summary: pd.DataFrame, column: str, title: str, label: str 
     """A model × strategy heatmap of one summary column; ``label`` says in words what the colour is."""
     table = summary.pivot(index="model", columns="strategy", values=column)
     table = table.loc[table.mean(axis=1).sort_values(ascending=False).index]
+    # "random_over" and "random_under" side by side would run into each other: one word per line.
+    table.columns = [str(column).replace("_", "\n") for column in table.columns]
     figure, axes = _figure(7.5, 0.4 * len(table) + 1.5)
     sns.heatmap(table, annot=True, fmt=".2f", cmap="viridis", ax=axes, cbar_kws={"label": label or title})
+    axes.tick_params(axis="x", labelrotation=0)
     axes.set(xlabel="imbalance strategy", ylabel="", title=title)
     return figure
 

@@ -163,7 +163,7 @@ function renderForm(el, model, predictor, withKernel) {
       reasons.textContent = "Computing what pushed the prediction (SHAP) in the kernel…";
     } else {
       reasons.textContent = "Why this prediction (SHAP contributions) is computed by Python only: open this notebook "
-        + "in Jupyter or run `make app` to see it. The prediction itself needs no kernel.";
+        + "in Jupyter or run “make app” to see it. The prediction itself needs no kernel.";
     }
     box.appendChild(reasons);
     output.appendChild(box);
