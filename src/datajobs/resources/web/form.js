@@ -68,7 +68,7 @@ function renderForm(el, model, predictor, withKernel) {
   const pickedNote = element("div", {className: "dj-hint dj-picked"});
   function showPicked() {
     const names = boxes.map((label) => label.firstChild).filter((box) => box.checked).map((box) => box.value);
-    pickedNote.textContent = names.length ? "Ticked: " + names.join(", ") : "No technology ticked.";
+    pickedNote.textContent = names.length ? "Ticked: " + names.join(", ") : "No box ticked (technologies can also be typed below).";
   }
   boxes.forEach((label) => label.firstChild.addEventListener("change", showPicked));
   showPicked();
