@@ -242,10 +242,8 @@ def _unscorable_reason(frame: pd.DataFrame) -> pd.Series:
         (frame["technologies"].fillna("") == "")
         & frame["diploma"].isna() & frame["experience"].isna() & frame["city"].isna()
     )
-    # An object array: np.where would build a fixed-width text array as wide as the reason, row by row.
-    reasons = np.full(len(frame), "", dtype=object)
-    reasons[empty.to_numpy(dtype=bool)] = "no technologies, diploma, experience or city: cannot score"
-    return pd.Series(reasons, index=frame.index)
+    return pd.Series(np.where(empty, "no technologies, diploma, experience or city: cannot score", ""),
+                     index=frame.index)
 
 
 def predict_frame(model: ProfileModel, frame: pd.DataFrame) -> pd.DataFrame:
