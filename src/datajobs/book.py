@@ -368,8 +368,10 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
     after = {spec["name"]: spec["after"] for spec in NOTEBOOKS}
     pending = list(to_run)
     running: dict = {}
-    failure: BookError | None = None
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    failure: BaseException | None = None
+
+    def schedule(pool: ThreadPoolExecutor) -> None:
+        nonlocal failure
         while running or (pending and failure is None):
             ready = sorted((entry for entry in pending if all(upstream in runs for upstream in after[entry[0]])),
                            key=lambda entry: -entry[8])
@@ -394,6 +396,15 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
                             say(f"  {name} failed: letting {other[0]} finish before stopping")
                 except BaseException as error:  # noqa: BLE001 - reported after the others finish
                     failure = failure or error
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        try:
+            schedule(pool)
+        except KeyboardInterrupt:
+            # Kernels run in sessions of their own, so Ctrl-C does not reach them: stop them, and
+            # the notebooks' threads end at once instead of running to their end.
+            _stop_kernels()
+            raise
     if failure is not None:
         raise failure
     _write_manifest(manifest_path, data_path, data_sha, profile, seed, in_plan_order())
@@ -409,6 +420,17 @@ def book_jobs() -> int:
             raise BookError(f"DATAJOBS_BOOK_JOBS={setting!r}: expected a whole number of notebooks, 1 or more")
         return int(setting)
     return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _stop_kernels() -> None:
+    """Kill this process's children (the notebooks' kernels and their workers)."""
+    try:
+        import psutil
+    except ImportError:
+        return
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def _prepare_tracking_store() -> None:
