@@ -155,8 +155,11 @@ def test_a_failing_cell_names_notebook_and_cell(tmp_path):
         _execute(source, tmp_path / "out.ipynb", {})
 
 
-def _timed_notebooks(folder, specs: dict, log_path) -> tuple:
-    """Tiny MyST notebooks that record when they start and end (and may sleep or fail)."""
+def _use_timed_notebooks(monkeypatch, folder, specs: dict, log_path) -> None:
+    """Make the book's plan tiny MyST notebooks that record when they start and end (and may sleep
+    or fail); ``specs`` maps each name to (upstream notebooks, cell body). Tracking is off."""
+    from datajobs import book
+
     notebooks = []
     for name, (after, body) in specs.items():
         (folder / f"{name}.md").write_text(
@@ -166,7 +169,9 @@ def _timed_notebooks(folder, specs: dict, log_path) -> tuple:
             f"    log.write(f'{name} start {{time.time()}}\\n')\n{body}\n"
             f"with open({str(log_path)!r}, 'a') as log:\n    log.write(f'{name} end {{time.time()}}\\n')\n```\n")
         notebooks.append({"name": name, "after": after})
-    return tuple(notebooks)
+    monkeypatch.setattr(book, "NOTEBOOKS", tuple(notebooks))
+    monkeypatch.setattr(book, "notebook_source", lambda name: folder / f"{name}.md")
+    monkeypatch.setenv("DATAJOBS_TRACKING", "off")
 
 
 def _events(log_path) -> dict:
@@ -174,14 +179,9 @@ def _events(log_path) -> dict:
 
 
 def test_ready_notebooks_run_side_by_side_after_their_inputs(sample_path, tmp_path, monkeypatch):
-    from datajobs import book
-
     log_path = tmp_path / "events.log"
-    plan = _timed_notebooks(tmp_path, {"first": ((), "time.sleep(3)"), "second": ((), "time.sleep(3)"),
-                                       "reader": (("first",), "")}, log_path)
-    monkeypatch.setattr(book, "NOTEBOOKS", plan)
-    monkeypatch.setattr(book, "notebook_source", lambda name: tmp_path / f"{name}.md")
-    monkeypatch.setenv("DATAJOBS_TRACKING", "off")
+    _use_timed_notebooks(monkeypatch, tmp_path, {"first": ((), "time.sleep(3)"), "second": ((), "time.sleep(3)"),
+                                                 "reader": (("first",), "")}, log_path)
     lines = []
     runs = execute_notebooks(sample_path, "quick", outputs_dir=tmp_path / "out", log=lines.append, jobs=2)
     events = _events(log_path)
@@ -201,14 +201,9 @@ def test_ready_notebooks_run_side_by_side_after_their_inputs(sample_path, tmp_pa
 
 
 def test_a_failing_notebook_stops_the_book_after_the_running_ones_finish(sample_path, tmp_path, monkeypatch):
-    from datajobs import book
-
     log_path = tmp_path / "events.log"
-    plan = _timed_notebooks(tmp_path, {"slow": ((), "time.sleep(4)"), "broken": ((), "1 / 0"),
-                                       "after_broken": (("broken",), "")}, log_path)
-    monkeypatch.setattr(book, "NOTEBOOKS", plan)
-    monkeypatch.setattr(book, "notebook_source", lambda name: tmp_path / f"{name}.md")
-    monkeypatch.setenv("DATAJOBS_TRACKING", "off")
+    _use_timed_notebooks(monkeypatch, tmp_path, {"slow": ((), "time.sleep(4)"), "broken": ((), "1 / 0"),
+                                                 "after_broken": (("broken",), "")}, log_path)
     lines = []
     with pytest.raises(BookError, match=r"broken.ipynb failed in cell 1: ZeroDivisionError"):
         execute_notebooks(sample_path, "quick", outputs_dir=tmp_path / "out", log=lines.append, jobs=2)
