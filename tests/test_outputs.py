@@ -100,7 +100,11 @@ def test_a_write_that_fails_half_way_leaves_no_half_file(model_dir, write_csv, t
             original(self.head(1), path, *args, **kwargs)
         raise OSError(errno.ENOSPC, "No space left on device")  # or a streamed piece that cannot be written
 
+    def streamed_piece_disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    monkeypatch.setattr("datajobs.predict._written_csv", streamed_piece_disk_full)
     assert main(["predict", "--model", str(model_dir), str(write_csv(BATCH)), "-o", str(target)]) == 2
     assert "disk is full" in one_line_error(capsys)
     assert target.read_text() == "previous results\n"

@@ -14,6 +14,7 @@ import codecs
 import contextlib
 import csv
 import gc
+import io
 import json
 import re
 import sys
@@ -303,13 +304,39 @@ def _scored_output(model: ProfileModel, loaded: LoadedProfiles, raw: bool = Fals
     return output
 
 
+# A probability rounded to 4 decimals has 10,001 possible values: each one's text, as pandas writes it.
+_PROBABILITY_TEXT = np.array([repr(step / 10_000) for step in range(10_001)], dtype=object)
+
+
+def _probability_text(values: np.ndarray) -> np.ndarray:
+    """Probabilities as the text of ``round(4)`` written by pandas (empty for a row not scored)."""
+    missing = np.isnan(values)
+    text = _PROBABILITY_TEXT[np.rint(np.where(missing, 0.0, values) * 10_000).astype(np.int64)]
+    text[missing] = ""
+    return text
+
+
 def _written_csv(model: ProfileModel, output: pd.DataFrame, delimiter: str, header: bool = True) -> str:
-    """The output file's text: the input's delimiter, probabilities rounded to 4 decimals."""
-    probability = probability_columns(model.classes)
-    written = output.copy()
-    written[probability] = written[probability].round(4)
-    return written.to_csv(sep=delimiter, index=False, header=header, lineterminator="\n",
-                          quoting=csv.QUOTE_MINIMAL)
+    """The output file's text: the input's delimiter, probabilities rounded to 4 decimals.
+
+    The same bytes as pandas' ``to_csv`` of the rounded frame (what :func:`predict_file` writes),
+    in half the time: the cells are turned into text column by column and written by the csv
+    module, where pandas formats each float on its own.
+    """
+    probability = set(probability_columns(model.classes))
+    columns = []
+    for name in output.columns:
+        values = output[name].to_numpy(dtype=float if name in probability else object)
+        if name in probability:
+            columns.append(_probability_text(values).tolist())
+        else:
+            columns.append(np.where(pd.isna(values), "", values).tolist())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    if header:
+        writer.writerow(output.columns)
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue()
 
 
 def summary_csv(output: pd.DataFrame, header: bool = True) -> str:
