@@ -267,7 +267,8 @@ def predict_frame(model: ProfileModel, frame: pd.DataFrame) -> pd.DataFrame:
     # Rows share few distinct (loader note, stack, city, reason) combinations: each is joined once.
     joined: dict[tuple, str] = {}
     warnings = []
-    for key in zip(frame["warnings"], technology_codes, city_codes, reasons, strict=True):
+    # (An object array: iterating a pandas string column yields its cells one call at a time.)
+    for key in zip(frame["warnings"].to_numpy(dtype=object), technology_codes, city_codes, reasons, strict=True):
         text = joined.get(key)
         if text is None:
             loader_note, technology, city, reason = key
