@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -267,7 +268,9 @@ def test_book_on_the_real_file_with_tracking_disabled(real_path):
     page = (html / "outputs" / "test-real" / "notebooks" / "01_data_audit.html").read_text()
     assert "synthetic sample" not in page
     assert "The file holds 7,649 profiles and 0 were lost" in re.sub(r"<[^>]+>", "", page)
-    assert crawl_book(html, book_pages(html, "test-real"), forbidden=[str(config.PROJECT_ROOT), "{glue"]) == {}
+    # The file lives outside the project: no page shows the folders of the build machine.
+    forbidden = [str(config.PROJECT_ROOT), str(Path(real_path).resolve().parent), "{glue"]
+    assert crawl_book(html, book_pages(html, "test-real"), forbidden=forbidden) == {}
 
 
 def book_pages(html, outputs_name: str) -> list:
@@ -409,3 +412,16 @@ def test_launch_buttons_appear_only_with_a_repository_url(sample_book, monkeypat
     launched = build_html(outputs, outputs / "with-launch-buttons", synthetic=True, log=lambda _: None)
     assert ("https://mybinder.org/v2/gh/example-org/datajobs/main?urlpath=lab/tree/"
             "outputs/test-sample/notebooks/02_preprocessing.ipynb") in (launched / page).read_text()
+
+
+def test_pages_show_paths_relative_to_the_project_or_the_file_name_alone(tmp_path):
+    from datajobs.book import parameters_for_readers, path_for_readers
+
+    assert path_for_readers(config.PROJECT_ROOT / "data" / "sample.csv") == "data/sample.csv"
+    assert path_for_readers("outputs/results") == "outputs/results"
+    outside = tmp_path / "exports" / "cv base.csv"
+    assert path_for_readers(outside) == "cv base.csv"
+    shown = parameters_for_readers({"data_path": str(outside), "seed": 42, "small_file_note": "",
+                                    "results_dir": "outputs/results", "fast": False})
+    assert shown == "seed = 42, fast = False"
+    assert parameters_for_readers({"data_path": str(outside)}) == "none besides the data file"

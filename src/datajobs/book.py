@@ -122,6 +122,25 @@ def project_relative(path: Path) -> str:
         return str(path)
 
 
+def path_for_readers(path: str | Path) -> str:
+    """A path as a page of the book shows it: relative to the project root when inside the
+    project, otherwise the file's name alone (the folders of the build machine mean nothing to a
+    reader; the file's sha256 beside it identifies it)."""
+    path = Path(path)
+    try:
+        return resolve_path(path).relative_to(config.PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.name
+
+
+def parameters_for_readers(parameters: dict) -> str:
+    """A notebook's parameters as one line, ``name = value``: the choices that shape its results.
+    Files and folders (the same data file and output folders for every notebook) and empty texts
+    are left out."""
+    return ", ".join(f"{name} = {value}" for name, value in parameters.items()
+                     if value != "" and not name.endswith(("_path", "_dir"))) or "none besides the data file"
+
+
 # The held-out share of the CatBoost page (its notebook's default) and the folds of the final
 # model's calibration: together they set the fewest rows a label needs for the book to run.
 CATBOOST_TEST_SIZE = 0.2
