@@ -11,6 +11,7 @@ import seaborn as sns
 
 from datajobs.config import PROFILE_LABELS
 from datajobs.data import ordered_labels
+from datajobs.display import column_name, configuration_name, model_name, strategy_name
 
 # The reference labels keep their colours whatever the data; a label of the data's own takes the
 # next colour of the same colour-blind palette (then of tab20 beyond ten labels).
@@ -131,9 +132,9 @@ def plot_fold_scores(results: pd.DataFrame, metric: str = "macro_f1", order: lis
     ``references`` are drawn as labelled vertical lines (e.g. the dummy baseline or the chance
     level) instead of boxes, so the axis stays scaled to the configurations it compares.
     """
-    data = results.assign(configuration=results["model"] + " / " + results["strategy"])
+    data = results.assign(configuration=list(map(configuration_name, results["model"], results["strategy"])))
     order = order or list(data.groupby("configuration")[metric].mean().sort_values(ascending=False).index)
-    label = label or metric.replace("_", " ")
+    label = label or column_name(metric)
     figure, axes = _figure(8, max(4, 0.24 * len(order) + 1))
     sns.boxplot(data=data, x=metric, y="configuration", order=order, color="#dfe7f2", fliersize=0, ax=axes)
     sns.stripplot(data=data, x=metric, y="configuration", order=order, size=3, color="#1f3b73", ax=axes)
@@ -154,8 +155,10 @@ def plot_metric_grid(summary: pd.DataFrame, column: str, title: str, label: str 
     """A model × strategy heatmap of one summary column; ``label`` says in words what the colour is."""
     table = summary.pivot(index="model", columns="strategy", values=column)
     table = table.loc[table.mean(axis=1).sort_values(ascending=False).index]
-    # "random_over" and "random_under" side by side would run into each other: one word per line.
-    table.columns = [str(column).replace("_", "\n") for column in table.columns]
+    table.index = table.index.map(model_name)
+    # "random over-sampling" and "random under-sampling" side by side would run into each other:
+    # short lines ("random / over- / sampling").
+    table.columns = _wrap([strategy_name(str(column)) for column in table.columns], width=8)
     figure, axes = _figure(7.5, 0.4 * len(table) + 1.5)
     sns.heatmap(table, annot=True, fmt=".2f", cmap="viridis", ax=axes, cbar_kws={"label": label or title})
     axes.tick_params(axis="x", labelrotation=0)
@@ -172,7 +175,7 @@ def plot_paired_differences(left: pd.Series, right: pd.Series, left_name: str, r
     axes.scatter(np.ones(len(right)), right, color="#1f77b4", zorder=3)
     axes.set_xticks([0, 1], [left_name, right_name])
     axes.set_xlim(-0.4, 1.4)
-    axes.set(ylabel=metric.replace("_", " "), title="Same folds, two ways of imputing")
+    axes.set(ylabel=column_name(metric), title="Same folds, two ways of imputing")
     return figure
 
 

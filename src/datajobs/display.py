@@ -1,0 +1,118 @@
+"""Names as readers see them: models, imbalance strategies and metrics in words.
+
+The results files, the tracking store and the code keep the code names (``hist_gradient_boosting``,
+``class_weight``, ``f1_lead_data_scientist``); the book's tables, figures and sentences show these
+words instead. A name that is not known here is shown as it is.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from datajobs.config import PROFILE_LABELS, label_slug
+
+MODEL_NAMES: dict[str, str] = {
+    "dummy": "dummy",
+    "stack_lookup": "stack lookup",
+    "stack_diploma_lookup": "stack + diploma lookup",
+    "knn": "k-nearest neighbours",
+    "decision_tree": "decision tree",
+    "random_forest": "random forest",
+    "adaboost": "AdaBoost",
+    "svm": "SVM",
+    "logistic_regression": "logistic regression",
+    "hist_gradient_boosting": "histogram gradient boosting",
+    "catboost": "CatBoost",
+}
+STRATEGY_NAMES: dict[str, str] = {
+    "none": "none",
+    "class_weight": "class weights",
+    "random_over": "random over-sampling",
+    "smote": "SMOTE",
+    "random_under": "random under-sampling",
+}
+# Column names of the results and summaries; per-class metrics are built from the label.
+COLUMN_NAMES: dict[str, str] = {
+    "model": "model",
+    "strategy": "imbalance strategy",
+    "macro_f1": "macro-F1",
+    "macro_f1_argmax": "macro-F1, most probable class",
+    "balanced_accuracy": "balanced accuracy",
+    "accuracy": "accuracy",
+    "log_loss": "log-loss",
+    "fit_seconds": "seconds per fit",
+    "predict_seconds": "seconds per prediction",
+    "depth": "tree depth",
+    "l2_leaf_reg": "L2 regularisation",
+    "learning_rate": "learning rate",
+    "iterations": "iterations",
+    "p_value": "p-value",
+    "warn_at": "warn at",
+    "drift_at": "drift at",
+    "batch_rows": "batch rows",
+    "reference_rows": "reference rows",
+}
+_PER_CLASS = {"f1": "F1 of {}", "recall": "recall of {}", "precision": "precision of {}", "weight": "weight of {}"}
+
+
+def model_name(model: str) -> str:
+    """``hist_gradient_boosting`` → ``histogram gradient boosting``."""
+    return MODEL_NAMES.get(model, model)
+
+
+def strategy_name(strategy: str) -> str:
+    """``class_weight`` → ``class weights``."""
+    return STRATEGY_NAMES.get(strategy, strategy)
+
+
+def configuration_name(model: str, strategy: str) -> str:
+    """A (model, imbalance strategy) pair as one name: ``CatBoost / class weights``."""
+    return f"{model_name(model)} / {strategy_name(strategy)}"
+
+
+def column_name(column: str, labels: tuple[str, ...] = PROFILE_LABELS) -> str:
+    """A results column in words: ``f1_lead_data_scientist`` → ``F1 of Lead data scientist``,
+    ``lead_data_scientist_weight`` → ``weight of Lead data scientist``, ``macro_f1`` → ``macro-F1``."""
+    if column in COLUMN_NAMES:
+        return COLUMN_NAMES[column]
+    for label in labels:
+        slug = label_slug(label)
+        for kind, pattern in _PER_CLASS.items():
+            if column in (f"{kind}_{slug}", f"{slug}_{kind}"):
+                return pattern.format(label)
+    return column
+
+
+_VALUE_NAMES = {"model": model_name, "strategy": strategy_name}
+
+
+def _readable_axis(axis: pd.Index, labels: tuple[str, ...], is_columns: bool) -> pd.Index:
+    """An index or columns axis in words: levels named ``model``/``strategy`` have their values
+    named, other column names are metric names, and the level names themselves are named too."""
+    if isinstance(axis, pd.MultiIndex):
+        levels = axis.to_frame(index=False)
+        for level in levels.columns:
+            if level in _VALUE_NAMES:
+                levels[level] = levels[level].map(_VALUE_NAMES[level])
+        shown = pd.MultiIndex.from_frame(levels)
+    elif axis.name in _VALUE_NAMES:
+        shown = axis.map(_VALUE_NAMES[axis.name])
+    elif is_columns:
+        shown = axis.map(lambda name: column_name(name, labels) if isinstance(name, str) else name)
+    else:
+        shown = axis.copy()
+    shown.names = [column_name(name, labels) if isinstance(name, str) else name for name in axis.names]
+    return shown
+
+
+def readable(table: pd.DataFrame, labels: tuple[str, ...] = PROFILE_LABELS) -> pd.DataFrame:
+    """A copy of ``table`` for the page: models, imbalance strategies and column names in words
+    (:func:`model_name`, :func:`strategy_name`, :func:`column_name`), in cells, index and columns."""
+    shown = table.copy()
+    for column, name_of in _VALUE_NAMES.items():
+        if column in shown.columns:
+            shown[column] = shown[column].map(lambda value, name_of=name_of: name_of(value)
+                                              if isinstance(value, str) else value)
+    shown.index = _readable_axis(shown.index, labels, is_columns=False)
+    shown.columns = _readable_axis(shown.columns, labels, is_columns=True)
+    return shown

@@ -1,0 +1,39 @@
+"""Names as readers see them in the book: models, strategies and metrics in words."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from datajobs.display import column_name, configuration_name, readable
+from datajobs.evaluate import format_summary, summarise_results
+from datajobs.models import MODEL_NAMES, STRATEGIES, candidate_grid
+
+
+def test_every_model_strategy_and_metric_of_the_comparison_has_a_name_without_code_spelling():
+    for model, strategy in candidate_grid(MODEL_NAMES, STRATEGIES):
+        assert "_" not in configuration_name(model, strategy)
+    assert configuration_name("hist_gradient_boosting", "class_weight") == "histogram gradient boosting / class weights"
+    assert column_name("f1_lead_data_scientist") == "F1 of Lead data scientist"
+    assert column_name("recall_data_architecte") == "recall of Data architecte"
+    assert column_name("lead_data_scientist_weight") == "weight of Lead data scientist"
+    assert column_name("f1_data_analyst", labels=("Data analyst",)) == "F1 of Data analyst"
+    assert column_name("something_else") == "something_else"  # unknown names are shown as they are
+
+
+def test_a_summary_table_reads_in_words_in_cells_index_and_columns():
+    results = pd.DataFrame({
+        "model": ["catboost", "catboost", "random_forest", "random_forest"],
+        "strategy": ["class_weight", "class_weight", "random_over", "random_over"],
+        "macro_f1": [0.8, 0.9, 0.7, 0.75], "f1_lead_data_scientist": [0.5, 0.6, 0.4, 0.45],
+        "fit_seconds": [1.0, 1.2, 0.5, 0.6]})
+    table = format_summary(summarise_results(results, ("macro_f1", "f1_lead_data_scientist")))
+    shown = readable(table.set_index(["model", "strategy"]))
+    assert list(shown.index.names) == ["model", "imbalance strategy"]
+    assert list(shown.index) == [("CatBoost", "class weights"), ("random forest", "random over-sampling")]
+    assert list(shown.columns) == ["macro-F1", "F1 of Lead data scientist"]
+    flat = readable(table)
+    assert list(flat["model"]) == ["CatBoost", "random forest"] and "imbalance strategy" in flat.columns
+    grid = readable(results.pivot_table(index="model", columns="strategy", values="macro_f1"))
+    assert list(grid.columns) == ["class weights", "random over-sampling"]
+    assert grid.columns.name == "imbalance strategy" and list(grid.index) == ["CatBoost", "random forest"]
+    assert list(table["model"]) == ["catboost", "random_forest"]  # the original is left as it was
