@@ -51,6 +51,14 @@ COLUMN_NAMES: dict[str, str] = {
     "drift_at": "drift at",
     "batch_rows": "batch rows",
     "reference_rows": "reference rows",
+    "precision": "precision",
+    "recall": "recall",
+    "f1": "F1",
+    "support": "rows",
+    "mean_gap": "mean gap",
+    "max_gap": "largest gap",
+    "at_predicted": "stated probability there",
+    "observed": "observed share there",
 }
 _PER_CLASS = {"f1": "F1 of {}", "recall": "recall of {}", "precision": "precision of {}", "weight": "weight of {}"}
 
