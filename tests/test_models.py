@@ -118,6 +118,9 @@ def test_prediction_keeps_every_row_and_explains_warnings(fitted):
     assert result["predicted_metier"].iloc[0] in PROFILE_LABELS
     assert "'Quantum Basket' ignored" in result["warnings"].iloc[0]
     assert "unknown city 'Saint-Etienne'" in result["warnings"].iloc[0]
+    # The model's notes replace the loader's "kept" on the same columns: one note per column.
+    assert "kept" not in result["warnings"].iloc[0]
+    assert result["warnings"].iloc[0].count("Technologies:") == 1 and result["warnings"].iloc[0].count("Ville:") == 1
     explanation = fitted.explain(frame.iloc[[2]])
     assert {"feature", "shap"} <= set(explanation) and explanation["shap"].abs().sum() > 0
 

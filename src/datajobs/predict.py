@@ -35,7 +35,7 @@ from datajobs.columns import (
     split_technology_column,
 )
 from datajobs.config import label_slug
-from datajobs.data import FEATURE_COLUMNS, DataFileError, LoadedProfiles, load_profiles
+from datajobs.data import FEATURE_COLUMNS, RAW_HEADER, DataFileError, LoadedProfiles, load_profiles
 
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
@@ -551,5 +551,8 @@ def profile_frame(technologies: str = "", diploma: str | None = None, experience
     for column in ("company", "technologies", "diploma", "city"):
         frame[column] = frame[column].astype("string")
     frame["technologies"] = frame["technologies"].fillna("")
-    frame["warnings"] = "; ".join(result.warning for result in values.values() if result.warning)
+    # Named by column as the loader names them, so that the model's own note on a column replaces
+    # the loader's (predict_frame: "ignored (not seen in training)" rather than "kept").
+    frame["warnings"] = "; ".join(f"{RAW_HEADER[column]}: {result.warning}"
+                                  for column, result in values.items() if result.warning)
     return frame
