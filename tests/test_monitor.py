@@ -10,7 +10,14 @@ import pytest
 
 from datajobs.cli import main
 from datajobs.data import load_profiles
-from datajobs.monitor import make_shifted_batch, monitor_batch, overall_verdict, population_stability_index
+from datajobs.monitor import (
+    checks_table,
+    make_shifted_batch,
+    monitor_batch,
+    overall_verdict,
+    population_stability_index,
+    thresholds_table,
+)
 from datajobs.synth import write_profiles_csv
 from datajobs.train import fit_profile_model
 
@@ -49,6 +56,18 @@ def test_shifted_batch_is_flagged(split):
     assert result[("feature drift (PSI)", "experience")] == "drift"
     assert result[("unseen categories", "city")] == "drift"
     assert result[("feature drift (PSI)", "city")] == "drift"
+
+
+def test_the_page_tables_read_in_words_without_nan(split):
+    model, reference, batch = split
+    shifted = make_shifted_batch(batch, size=400, seed=2)
+    html = checks_table(monitor_batch(model, reference, shifted)).to_html()
+    assert "p-value" in html and "warn at" in html and "macro-F1" in html
+    assert "nan" not in html.lower() and "p_value" not in html and "macro_f1" not in html
+    assert "—" in html  # the checks without a p-value
+    thresholds = thresholds_table().to_html()
+    assert "share of unseen values" in thresholds and "unseen_share" not in thresholds
+    assert "≥ 0.25 major shift" in thresholds  # meanings whole, not cut at 50 characters
 
 
 def test_all_from_an_unseen_city_and_older(split):

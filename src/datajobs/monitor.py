@@ -165,6 +165,39 @@ def monitor_batch(model: ProfileModel, reference: pd.DataFrame, batch: pd.DataFr
     return pd.DataFrame(rows)
 
 
+# The measures of THRESHOLDS as the book names them.
+MEASURE_NAMES = {"psi": "PSI (drift of a feature or of the predictions)", "unseen_share": "share of unseen values",
+                 "missing_change": "change in the share of missing values", "metric_drop": "drop of the score"}
+
+
+def thresholds_table():
+    """:data:`THRESHOLDS` as a table for the page (a pandas Styler: every meaning shown whole)."""
+    table = pd.DataFrame([{"measure": MEASURE_NAMES.get(name, name), "warn at": rule.warn, "drift at": rule.drift,
+                           "meaning": rule.meaning} for name, rule in THRESHOLDS.items()])
+    return table.style.hide(axis="index").format(precision=2, subset=["warn at", "drift at"])
+
+
+def checks_table(checks: pd.DataFrame, columns: tuple[str, ...] | None = None):
+    """The checks of :func:`monitor_batch` as a table for the page (a pandas Styler): columns and
+    metrics in words, a dash where a check has no p-value, every detail shown whole.
+
+    Parameters
+    ----------
+    checks : DataFrame
+        What :func:`monitor_batch` returned.
+    columns : tuple of str, optional
+        The columns to show (code names, e.g. ``("check", "feature", "value", "verdict")``); all by default.
+    """
+    from datajobs.display import column_name
+
+    shown = checks[list(columns)] if columns else checks
+    shown = shown.assign(feature=shown["feature"].map(column_name))
+    shown.columns = [column_name(column) for column in shown.columns]
+    formats = {"value": "{:.4f}", "p-value": "{:.4f}", "warn at": "{:.2f}", "drift at": "{:.2f}"}
+    return shown.style.hide(axis="index").format(
+        {name: pattern for name, pattern in formats.items() if name in shown.columns}, na_rep="—")
+
+
 def overall_verdict(checks: pd.DataFrame) -> str:
     for verdict in ("drift", "warn"):
         if (checks["verdict"] == verdict).any():
