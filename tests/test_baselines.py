@@ -13,7 +13,7 @@ from datajobs.evaluate import (
     paired_comparison,
     permutation_chance,
 )
-from datajobs.models import LookupClassifier, make_model
+from datajobs.models import BASELINE_MODELS, LookupClassifier, make_model
 
 
 def frame_of(rows):
@@ -37,11 +37,20 @@ def test_stack_and_diploma_lookup_uses_the_pair_then_the_stack():
     assert list(model.predict(test)) == ["Lead data scientist", "Data scientist", "Data engineer"]
 
 
+def test_stack_and_experience_lookup_tells_a_lead_by_the_years_then_falls_back_to_the_stack():
+    train = pd.DataFrame({"technologies": ["Python/SQL", "Python/SQL", "Python/SQL", "Java/Kafka"],
+                          "experience": [1.0, 1.0, 8.0, None],
+                          "profile": ["Data scientist", "Data scientist", "Lead data scientist", "Data engineer"]})
+    model = make_model("stack_experience_lookup").fit(train, train["profile"])
+    test = pd.DataFrame({"technologies": ["SQL/Python", "Python/SQL", "Python/SQL", "Kafka/Java"],
+                         "experience": [8.0, 1.0, 4.0, None]})
+    assert list(model.predict(test)) == ["Lead data scientist", "Data scientist", "Data scientist", "Data engineer"]
+
+
 def test_lookups_score_on_the_same_folds_as_the_models(profiles):
-    configurations = {(name, "none"): (lambda name=name: make_model(name))
-                      for name in ("dummy", "stack_lookup", "stack_diploma_lookup")}
+    configurations = {(name, "none"): (lambda name=name: make_model(name)) for name in BASELINE_MODELS}
     results = cross_validate_configurations(profiles, configurations, n_splits=3, n_repeats=2, progress=False)
-    assert len(results) == 3 * 6
+    assert len(results) == len(BASELINE_MODELS) * 6 and "stack_experience_lookup" in BASELINE_MODELS
     means = results.groupby("model")["macro_f1"].mean()
     # On the templated sample a stack already says much about the profile: far above the dummy.
     assert means["stack_lookup"] > means["dummy"] + 0.2

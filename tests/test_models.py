@@ -28,8 +28,8 @@ def test_grid_covers_models_and_strategies():
     grid = candidate_grid()
     assert ("dummy", "none") in grid and ("catboost", "class_weight") in grid
     assert not supports("knn", "class_weight") and not supports("catboost", "smote")
-    assert len({model for model, _ in grid}) == 11
-    assert not supports("stack_lookup", "class_weight") and ("stack_diploma_lookup", "none") in grid
+    assert len({model for model, _ in grid}) == 12
+    assert not supports("stack_lookup", "class_weight") and ("stack_experience_lookup", "none") in grid
 
 
 @pytest.mark.parametrize(("model", "strategy"), candidate_grid())

@@ -15,6 +15,7 @@ MODEL_NAMES: dict[str, str] = {
     "dummy": "dummy",
     "stack_lookup": "stack lookup",
     "stack_diploma_lookup": "stack + diploma lookup",
+    "stack_experience_lookup": "stack + experience lookup",
     "knn": "k-nearest neighbours",
     "decision_tree": "decision tree",
     "random_forest": "random forest",

@@ -309,7 +309,10 @@ def calibration_gaps(y_true, probabilities: np.ndarray, labels: tuple[str, ...],
 
 # The simple baselines of the book, by the name a reader sees.
 BASELINES: dict[str, str] = {"dummy (class shares)": "dummy", "stack lookup": "stack_lookup",
-                             "stack + diploma lookup": "stack_diploma_lookup"}
+                             "stack + diploma lookup": "stack_diploma_lookup",
+                             "stack + experience lookup": "stack_experience_lookup"}
+# The lookups among them (the rules a recruiter would apply), by the same names.
+LOOKUP_BASELINES: tuple[str, ...] = tuple(name for name, model in BASELINES.items() if model.endswith("_lookup"))
 
 
 def baseline_scores(train: pd.DataFrame, test: pd.DataFrame, seed: int = SEED) -> dict[str, dict[str, float]]:

@@ -34,7 +34,7 @@ from datajobs.features import (
 )
 
 MODEL_NAMES: tuple[str, ...] = (
-    "dummy", "stack_lookup", "stack_diploma_lookup", "knn", "decision_tree", "random_forest", "adaboost", "svm",
+    "dummy", "stack_lookup", "stack_diploma_lookup", "stack_experience_lookup", "knn", "decision_tree", "random_forest", "adaboost", "svm",
     "logistic_regression", "hist_gradient_boosting", "catboost",
 )
 STRATEGIES: tuple[str, ...] = ("none", "class_weight", "random_over", "smote", "random_under")
@@ -43,9 +43,13 @@ STRATEGIES: tuple[str, ...] = ("none", "class_weight", "random_over", "smote", "
 _CLASS_WEIGHT_MODELS = {"decision_tree", "random_forest", "svm", "logistic_regression",
                         "hist_gradient_boosting", "catboost"}
 # Baselines a domain expert would try first: the majority profile per exact technology stack
-# (and per stack and diploma). They read the canonical frame directly and take no strategy.
+# (and per stack and diploma, per stack and years of experience: how a recruiter tells a lead from
+# a data scientist). They read the canonical frame directly and take no strategy.
 LOOKUP_KEYS: dict[str, tuple[str, ...]] = {"stack_lookup": ("technologies",),
-                                           "stack_diploma_lookup": ("technologies", "diploma")}
+                                           "stack_diploma_lookup": ("technologies", "diploma"),
+                                           "stack_experience_lookup": ("technologies", "experience")}
+# The baselines of every comparison: the dummy and the lookups.
+BASELINE_MODELS: tuple[str, ...] = ("dummy", *LOOKUP_KEYS)
 # Models that need standardised inputs.
 _SCALED_MODELS = {"knn", "svm", "logistic_regression"}
 
