@@ -92,7 +92,7 @@ def python_results(model, inputs: list[dict]) -> list[dict]:
             continue
         row = next(probabilities)
         top = np.sort(row)[::-1]
-        results.append({"error": None, "probabilities": row, "warnings": entry.warnings,
+        results.append({"error": None, "probabilities": row, "warnings": entry.warnings, "caution": entry.caution,
                         "label": str(model.decision.predict(row[np.newaxis, :])[0]),
                         "uncertain": bool(top[0] - top[1] < UNCERTAIN_MARGIN),
                         "technologies": [item for item in entry.frame["technologies"].iloc[0].split("/") if item],
@@ -121,6 +121,7 @@ def test_browser_predictor_equals_python_on_sample_and_synthetic_profiles(fast_m
         differences.append(np.abs(values - python["probabilities"]).max())
         assert browser["label"] == python["label"], item
         assert browser["warnings"] == python["warnings"], item
+        assert browser["caution"] == python["caution"], item
         assert (browser["uncertain_between"] is not None) == python["uncertain"], item
         assert browser["profile"]["technologies"] == python["technologies"], item
         assert browser["profile"]["city"] == na_to_none(python["city"]), item
@@ -130,6 +131,9 @@ def test_browser_predictor_equals_python_on_sample_and_synthetic_profiles(fast_m
     # The synthetic half really exercises what the sample cannot: unseen values and missing experience.
     warnings = " ".join(" ".join(result.get("warnings", [])) for result in actual)
     assert "never saw the city" in warnings and "Ignored" in warnings and "Experience not given" in warnings
+    assert "No training profile has exactly" in warnings and "No technology the model knows" in warnings
+    assert "No training profile has 60 years" in warnings
+    assert any(result.get("caution") for result in actual)
 
 
 @requires_node

@@ -46,6 +46,26 @@ def test_nonsense_technologies_beside_real_input_are_ignored_with_a_warning(fast
     assert "banana" in text and "Saint-Etienne" in text and "Experience not given" in text
 
 
+def test_a_profile_unlike_the_training_ones_is_flagged_not_silently_scored(fast_model):
+    years = fast_model.known_experience
+    assert years and years == sorted(years)
+    typical = predict_profile(fast_model, ["Python", "SQL"], "", "Master", f"{years[len(years) // 2]:g}", "Paris")
+    assert typical.caution is None and not any("experience" in warning for warning in typical.warnings)
+    beyond = predict_profile(fast_model, ["Python", "SQL"], "", "Master", "60", "Paris")
+    assert any(f"No training profile has 60 years of experience (they have {years[0]:g} to {years[-1]:g})" in warning
+               for warning in beyond.warnings)
+    between = next(value / 2 for value in range(1, 80) if value / 2 not in set(years) and years[0] < value / 2 < years[-1])
+    inexact = predict_profile(fast_model, ["Python", "SQL"], "", "Master", f"{between:g}", "Paris")
+    assert any("No training profile has exactly" in warning for warning in inexact.warnings)
+    # No technology at all: the inputs that decide most profiles are missing, a caution above the result.
+    bare = predict_profile(fast_model, [], "", "Master", f"{years[0]:g}", "Paris")
+    assert bare.predicted in PROFILE_LABELS and any("No technology the model knows" in w for w in bare.warnings)
+    assert bare.caution and "Caution." in render_result_html(bare)
+    # Two unseen inputs (a city and a technology) also call for caution.
+    odd = predict_profile(fast_model, ["Python"], "Quantum computing", "Master", "", "Saint-Etienne")
+    assert odd.caution
+
+
 def test_user_text_is_escaped(fast_model):
     attack = '<script>alert("x")</script>'
     result = predict_profile(fast_model, ["Python"], attack, "Master", "2", attack, attack)

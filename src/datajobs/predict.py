@@ -58,6 +58,9 @@ class ProfileModel:
     decision: DecisionRule
     known_cities: list[str] = field(default_factory=list)
     known_diplomas: list[str] = field(default_factory=list)
+    # The distinct years of experience of the training rows (the model reads the exact value as a
+    # category, so a value outside them is one it never saw).
+    known_experience: list[float] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
 
     # -- features -------------------------------------------------------------------------------
@@ -180,6 +183,7 @@ class ProfileModel:
             "include_company": self.include_company,
             "known_cities": self.known_cities,
             "known_diplomas": self.known_diplomas,
+            "known_experience": self.known_experience,
             "calibration": self.calibration.to_dict(),
             "decision_rule": self.decision.to_dict(),
         }
@@ -221,6 +225,7 @@ class ProfileModel:
                 decision=DecisionRule(tuple(rule["classes"]), rule["weighted_class"], float(rule["weight"])),
                 known_cities=list(metadata.get("known_cities", [])),
                 known_diplomas=list(metadata.get("known_diplomas", [])),
+                known_experience=[float(value) for value in metadata.get("known_experience", [])],
                 metadata=metadata,
             )
         except (KeyError, TypeError, ValueError) as error:

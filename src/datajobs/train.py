@@ -284,6 +284,7 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
         decision=rule,
         known_cities=sorted(frame["city"].dropna().unique().tolist()),
         known_diplomas=[level for level in DIPLOMA_LEVELS if level in set(frame["diploma"].dropna())],
+        known_experience=sorted(float(value) for value in frame["experience"].dropna().unique()),
     )
     model.metadata = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

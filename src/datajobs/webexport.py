@@ -183,6 +183,7 @@ def build_bundle(model: ProfileModel) -> dict:
             "no_experience": sorted(_NO_EXPERIENCE),
             "experience_min": EXPERIENCE_MIN_YEARS,
             "experience_max": EXPERIENCE_MAX_YEARS,
+            "known_experience": list(model.known_experience),
         },
     }
 

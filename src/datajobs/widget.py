@@ -49,6 +49,12 @@ class PredictionResult:
     contributions: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    caution: str | None = None
+
+
+# Shown above the probabilities when a profile is unlike every training profile.
+CAUTION = ("This profile is unlike the profiles the model learnt from: read the percentages as a guess, not as "
+           "how often such a prediction is right.")
 
 
 def _feature_label(name: str, value) -> str:
@@ -75,6 +81,7 @@ class CheckedForm:
     frame: object | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    caution: str | None = None
 
 
 def check_form(model: ProfileModel, technologies: list[str] | tuple[str, ...] | str = (), free_text: str = "",
@@ -112,13 +119,31 @@ def check_form(model: ProfileModel, technologies: list[str] | tuple[str, ...] | 
         return checked
     # An item is ignored when none of the technologies it stands for was seen in training.
     ignored = [item for item in items if not vocabulary & set(TECHNOLOGY_LOOKUP.get(make_key(item), (item,)))]
+    unlike = bool(ignored)  # how many inputs are unlike the training profiles
     if ignored:
         checked.warnings.append("Ignored, not a technology the model knows: " + ", ".join(ignored) + ".")
     city_value = frame["city"].iloc[0]
     if isinstance(city_value, str) and model.known_cities and city_value not in model.known_cities:
+        unlike += 1
         checked.warnings.append(f"The model never saw the city {city_value}: it is treated as an unknown city.")
+    years = frame["experience"].iloc[0]
+    known_years = model.known_experience
     if not experience_text:
         checked.warnings.append("Experience not given: the model uses what it learnt from profiles without it.")
+    elif known_years and not known_years[0] <= years <= known_years[-1]:
+        unlike += 1
+        checked.warnings.append(f"No training profile has {years:g} years of experience (they have "
+                                f"{known_years[0]:g} to {known_years[-1]:g}): the model never saw such a profile.")
+    elif known_years and years not in set(known_years):
+        unlike += 1
+        checked.warnings.append(f"No training profile has exactly {years:g} years of experience: the model reads "
+                                "the exact number as a category it never saw and relies on the other inputs.")
+    if not known:
+        unlike += 2  # technologies decide most profiles: without one, the rest is a weak guide
+        checked.warnings.append("No technology the model knows: technologies decide most profiles, so this "
+                                "prediction rests on the diploma, experience and city alone.")
+    if unlike >= 2:
+        checked.caution = CAUTION
     checked.frame = frame
     return checked
 
@@ -140,7 +165,7 @@ def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ..
     """
     started = time.perf_counter()
     checked = check_form(model, technologies, free_text, diploma, experience, city, company)
-    result = PredictionResult(error=checked.error, warnings=checked.warnings)
+    result = PredictionResult(error=checked.error, warnings=checked.warnings, caution=checked.caution)
     if checked.error:
         return result
     frame = checked.frame
@@ -169,6 +194,8 @@ def render_result_html(result: PredictionResult) -> str:
         first, second = (html.escape(label) for label in result.uncertain_between)
         parts.append(f'<div class="dj-uncertain">Uncertain between <b>{first}</b> and <b>{second}</b>: '
                      "their probabilities are close.</div>")
+    if result.caution:
+        parts.append(f'<div class="dj-caution" role="note"><b>Caution.</b> {html.escape(result.caution)}</div>')
     parts.append('<table class="dj-bars" style="border-collapse:collapse;margin:6px 0">')
     colours = label_colours(result.probabilities)
     for label in result.probabilities:

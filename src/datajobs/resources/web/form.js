@@ -121,6 +121,7 @@ function renderForm(el, model, predictor, withKernel) {
   let requestId = 0;
   function show(result, id) {
     output.replaceChildren();
+    output.classList.remove("dj-stale");
     output.dataset.run = String(id);
     if (result.error) {
       output.appendChild(element("div", {className: "dj-result dj-error", role: "alert"},
@@ -135,6 +136,20 @@ function renderForm(el, model, predictor, withKernel) {
         document.createTextNode("Uncertain between "), element("b", {text: result.uncertain_between[0]}),
         document.createTextNode(" and "), element("b", {text: result.uncertain_between[1]}),
         document.createTextNode(": their probabilities are close.")]));
+    }
+    const profile = result.profile;
+    if (profile) {
+      const read = [
+        "technologies " + (profile.technologies.length ? profile.technologies.join(", ") : "none"),
+        "diploma " + (profile.diploma || "not given"),
+        "experience " + (profile.experience === null ? "not given" : profile.experience + " years"),
+        "city " + (profile.city || "not given"),
+      ];
+      box.appendChild(element("div", {className: "dj-read", text: "Read as: " + read.join("; ") + "."}));
+    }
+    if (result.caution) {
+      box.appendChild(element("div", {className: "dj-caution", role: "note"},
+                              [element("b", {text: "Caution. "}), document.createTextNode(result.caution)]));
     }
     const rows = bundle.model.classes.map((label) => {
       const value = result.probabilities[label];
@@ -196,6 +211,15 @@ function renderForm(el, model, predictor, withKernel) {
     });
   }
   button.addEventListener("click", predict);
+  // A result on screen no longer matches edited inputs: say so until Predict is pressed again.
+  const stale = element("div", {className: "dj-hint dj-stale-note", text: "The inputs changed since this result: press Predict."});
+  function markStale() {
+    if (!output.firstChild || output.classList.contains("dj-stale")) { return; }
+    output.classList.add("dj-stale");
+    output.prepend(stale);
+  }
+  [freeText, experience, city, company].forEach((input) => input.addEventListener("input", markStale));
+  [diploma, ...boxes.map((label) => label.firstChild)].forEach((input) => input.addEventListener("change", markStale));
   [freeText, experience, city, company].forEach((input) => input.addEventListener("keydown", (event) => {
     if (event.key === "Enter") { predict(); }
   }));

@@ -77,6 +77,10 @@
     return fixed.indexOf(".") >= 0 ? fixed.replace(/0+$/, "").replace(/\.$/, "") : fixed;
   }
 
+  // Shown above the probabilities when a profile is unlike every training profile (datajobs.widget.CAUTION).
+  var CAUTION = "This profile is unlike the profiles the model learnt from: read the percentages as a guess, not " +
+    "as how often such a prediction is right.";
+
   function Normaliser(tables) {
     this.technologies = toMap(tables.technology_lookup);
     this.diplomaFirstWords = toMap(tables.diploma_first_words);
@@ -85,6 +89,7 @@
     this.noExperience = new Set(tables.no_experience);
     this.experienceMin = tables.experience_min;
     this.experienceMax = tables.experience_max;
+    this.knownExperience = tables.known_experience || [];
   }
 
   Normaliser.prototype.technologiesOf = function (raw) {
@@ -367,7 +372,7 @@
       var diploma = blank(input.diploma) || input.diploma === "(not given)" ? null : input.diploma;
       var city = blank(input.city) ? null : String(input.city).trim();
       var result = {label: null, probabilities: null, warnings: [], error: null, profile: null,
-                    uncertain_between: null, argmax_label: null, decision_rule: null};
+                    uncertain_between: null, argmax_label: null, decision_rule: null, caution: null};
       if (experienceText) {
         var parsed = normaliser.experience(experienceText);
         if (parsed.problem) {
@@ -400,15 +405,33 @@
         var names = technologyLookup.get(makeKey(item)) || [item];
         return !names.some(function (name) { return vocabulary.has(name); });
       });
+      var unlike = ignored.length ? 1 : 0;  // how many inputs are unlike the training profiles
       if (ignored.length) {
         result.warnings.push("Ignored, not a technology the model knows: " + ignored.join(", ") + ".");
       }
       if (profile.city !== null && knownCities.size && !knownCities.has(profile.city)) {
+        unlike += 1;
         result.warnings.push("The model never saw the city " + profile.city + ": it is treated as an unknown city.");
       }
+      var knownYears = normaliser.knownExperience;
       if (!experienceText) {
         result.warnings.push("Experience not given: the model uses what it learnt from profiles without it.");
+      } else if (knownYears.length && !(experience >= knownYears[0] && experience <= knownYears[knownYears.length - 1])) {
+        unlike += 1;
+        result.warnings.push("No training profile has " + formatG(experience) + " years of experience (they have " +
+          formatG(knownYears[0]) + " to " + formatG(knownYears[knownYears.length - 1]) +
+          "): the model never saw such a profile.");
+      } else if (knownYears.length && knownYears.indexOf(experience) < 0) {
+        unlike += 1;
+        result.warnings.push("No training profile has exactly " + formatG(experience) + " years of experience: the " +
+          "model reads the exact number as a category it never saw and relies on the other inputs.");
       }
+      if (!known.length) {
+        unlike += 2;  // technologies decide most profiles: without one, the rest is a weak guide
+        result.warnings.push("No technology the model knows: technologies decide most profiles, so this " +
+          "prediction rests on the diploma, experience and city alone.");
+      }
+      result.caution = unlike >= 2 ? CAUTION : null;
       var probabilities = probabilitiesOf(profile);
       var chosen = decide(probabilities);
       var order = probabilities.map(function (p, c) { return c; })
