@@ -78,3 +78,22 @@ def test_permutation_chance_is_far_below_the_real_score(profiles):
     chance = permutation_chance(profiles, make_folds(y, 3, 1, 0), n_permutations=10, seed=0)
     assert chance["chance_p95"] < chance["score"] - 0.2
     assert chance["p_value"] == pytest.approx(1 / 11)
+
+
+def test_bootstrap_intervals_hold_the_test_score_and_pair_the_gain(profiles):
+    from datajobs.evaluate import bootstrap_macro_f1, score_predictions
+
+    train, test = profiles.iloc[: len(profiles) // 2], profiles.iloc[len(profiles) // 2:]
+    y_test = test["profile"].astype(object).to_numpy()
+    lookup = make_model("stack_lookup").fit(train, train["profile"]).predict(test)
+    dummy = make_model("dummy").fit(train, train["profile"]).predict(test)
+    intervals = bootstrap_macro_f1(y_test, {"lookup": lookup, "dummy": dummy}, reference="dummy", n_resamples=500)
+    for name, predicted in (("lookup", lookup), ("dummy", dummy)):
+        row = intervals.loc[name]
+        assert row["macro_f1"] == pytest.approx(score_predictions(y_test, predicted)["macro_f1"])
+        assert row["low"] < row["macro_f1"] < row["high"]
+    gain = intervals.loc["lookup"]
+    assert gain["gain"] == pytest.approx(gain["macro_f1"] - intervals.loc["dummy", "macro_f1"])
+    assert 0 < gain["gain_low"] < gain["gain"] < gain["gain_high"] and gain["gain_share_positive"] == 1.0
+    again = bootstrap_macro_f1(y_test, {"lookup": lookup, "dummy": dummy}, reference="dummy", n_resamples=500)
+    pd.testing.assert_frame_equal(intervals, again)  # seeded

@@ -55,6 +55,69 @@ def score_predictions(y_true, y_pred, labels: tuple[str, ...] | None = None) -> 
     return {name: float(value) for name, value in scores.items()}
 
 
+def _macro_f1_of_resamples(true_codes: np.ndarray, predicted_codes: np.ndarray, resamples: np.ndarray,
+                           n_labels: int) -> np.ndarray:
+    """Macro-F1 (zero when a class is neither true nor predicted, as scikit-learn's zero_division=0)
+    of each bootstrap resample, from integer codes (-1: a predicted label outside the classes)."""
+    scores = np.empty(len(resamples))
+    for row, rows in enumerate(resamples):
+        true, predicted = true_codes[rows], predicted_codes[rows]
+        hits = np.bincount(true[true == predicted], minlength=n_labels)
+        support = np.bincount(true, minlength=n_labels)
+        claimed = np.bincount(predicted[predicted >= 0], minlength=n_labels)
+        denominator = support + claimed
+        scores[row] = np.mean(np.divide(2 * hits, denominator, out=np.zeros(n_labels), where=denominator > 0))
+    return scores
+
+
+def bootstrap_macro_f1(y_true, predictions: dict[str, object], reference: str | None = None,
+                       n_resamples: int = 2000, level: float = 0.95, seed: int = SEED) -> pd.DataFrame:
+    """How sure a test-split macro-F1 is: percentile bootstrap intervals over the test rows.
+
+    Every scorer is scored on the same resampled rows, so the gain over ``reference`` is paired.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True labels of the test rows.
+    predictions : dict
+        ``name → predicted labels`` for the same rows.
+    reference : str, optional
+        A name of ``predictions``; adds the gain over it and its interval.
+    n_resamples, level, seed : int, float, int
+        Bootstrap resamples, coverage of the interval and seed.
+
+    Returns
+    -------
+    DataFrame
+        One row per scorer: ``macro_f1`` (on the test rows as they are), ``low``, ``high``; with a
+        reference also ``gain``, ``gain_low``, ``gain_high`` and ``gain_share_positive`` (share of
+        resamples where the scorer beats the reference).
+    """
+    y_true = np.asarray(y_true, dtype=object)
+    labels = ordered_labels(y_true)
+    index = {label: code for code, label in enumerate(labels)}
+    true_codes = np.array([index[label] for label in y_true])
+    rng = np.random.default_rng(seed)
+    resamples = rng.integers(0, len(y_true), size=(n_resamples, len(y_true)))
+    everything = np.arange(len(y_true))[np.newaxis, :]
+    tail = (1 - level) / 2
+    rows, samples = {}, {}
+    for name, predicted in predictions.items():
+        codes = np.array([index.get(label, -1) for label in np.asarray(predicted, dtype=object)])
+        samples[name] = _macro_f1_of_resamples(true_codes, codes, resamples, len(labels))
+        low, high = np.quantile(samples[name], [tail, 1 - tail])
+        rows[name] = {"macro_f1": float(_macro_f1_of_resamples(true_codes, codes, everything, len(labels))[0]),
+                      "low": float(low), "high": float(high)}
+    if reference is not None:
+        for name in predictions:
+            gains = samples[name] - samples[reference]
+            low, high = np.quantile(gains, [tail, 1 - tail])
+            rows[name].update(gain=rows[name]["macro_f1"] - rows[reference]["macro_f1"], gain_low=float(low),
+                              gain_high=float(high), gain_share_positive=float((gains > 0).mean()))
+    return pd.DataFrame(rows).T
+
+
 def classification_report_frame(y_true, y_pred, labels: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Precision, recall, F1 and support per class, plus macro and weighted averages."""
     from sklearn.metrics import classification_report
@@ -315,12 +378,18 @@ BASELINES: dict[str, str] = {"dummy (class shares)": "dummy", "stack lookup": "s
 LOOKUP_BASELINES: tuple[str, ...] = tuple(name for name, model in BASELINES.items() if model.endswith("_lookup"))
 
 
+def baseline_predictions(train: pd.DataFrame, test: pd.DataFrame, seed: int = SEED) -> dict[str, np.ndarray]:
+    """Fit each of :data:`BASELINES` on ``train`` and predict ``test`` (same split as the model)."""
+    y_train = train["profile"].astype(object).to_numpy()
+    return {name: np.asarray(make_model(model, seed=seed).fit(train, y_train).predict(test), dtype=object)
+            for name, model in BASELINES.items()}
+
+
 def baseline_scores(train: pd.DataFrame, test: pd.DataFrame, seed: int = SEED) -> dict[str, dict[str, float]]:
     """Fit each of :data:`BASELINES` on ``train`` and score it on ``test`` (same split as the model)."""
-    y_train = train["profile"].astype(object).to_numpy()
     y_test = test["profile"].astype(object).to_numpy()
-    return {name: score_predictions(y_test, make_model(model, seed=seed).fit(train, y_train).predict(test))
-            for name, model in BASELINES.items()}
+    return {name: score_predictions(y_test, predicted)
+            for name, predicted in baseline_predictions(train, test, seed).items()}
 
 
 def mean_scores(results: pd.DataFrame, model: str, strategy: str = "none") -> dict[str, float]:
