@@ -37,3 +37,11 @@ def test_a_summary_table_reads_in_words_in_cells_index_and_columns():
     assert list(grid.columns) == ["class weights", "random over-sampling"]
     assert grid.columns.name == "imbalance strategy" and list(grid.index) == ["CatBoost", "random forest"]
     assert list(table["model"]) == ["catboost", "random_forest"]  # the original is left as it was
+
+
+def test_experience_levels_are_glossed_with_their_years():
+    from datajobs.display import experience_level_name
+
+    assert [experience_level_name(level) for level in ("débutant", "confirmé", "avancé", "expert", "missing")] == [
+        "débutant (under 2 years)", "confirmé (2 to 5 years)", "avancé (5 to 8 years)", "expert (8 years or more)",
+        "not given"]

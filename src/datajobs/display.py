@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from datajobs.config import PROFILE_LABELS, label_slug
+from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS, PROFILE_LABELS, label_slug
 
 MODEL_NAMES: dict[str, str] = {
     "dummy": "dummy",
@@ -62,6 +62,23 @@ COLUMN_NAMES: dict[str, str] = {
     "observed": "observed share there",
 }
 _PER_CLASS = {"f1": "F1 of {}", "recall": "recall of {}", "precision": "precision of {}", "weight": "weight of {}"}
+
+
+def experience_level_name(level: str) -> str:
+    """A level of experience with its years: ``avancé`` → ``avancé (5 to 8 years)``; ``missing`` →
+    ``not given``. The study's French level names are kept, glossed by their bounds."""
+    if level == "missing":
+        return "not given"
+    if level not in EXPERIENCE_LEVELS:
+        return level
+    position = EXPERIENCE_LEVELS.index(level)
+    low = EXPERIENCE_LEVEL_EDGES[position - 1] if position > 0 else None
+    high = EXPERIENCE_LEVEL_EDGES[position] if position < len(EXPERIENCE_LEVEL_EDGES) else None
+    if low is None:
+        return f"{level} (under {high:g} years)"
+    if high is None:
+        return f"{level} ({low:g} years or more)"
+    return f"{level} ({low:g} to {high:g} years)"
 
 
 def model_name(model: str) -> str:
