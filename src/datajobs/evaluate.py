@@ -246,12 +246,13 @@ def summarise_results(results: pd.DataFrame, metrics: tuple[str, ...] | None = N
                       minority: str = MINORITY_LABEL) -> pd.DataFrame:
     """Mean and standard deviation of each metric per (model, strategy), best macro-F1 first.
 
-    The default metrics are :data:`METRICS`, the F1 and recall of ``minority`` when the data has
-    that label, and the fit time.
+    The default metrics are :data:`METRICS`, the F1, recall and precision of ``minority`` when the
+    data has that label, and the fit time.
     """
     if metrics is None:
         slug = label_slug(minority)
-        metrics = (*METRICS, *[name for name in (f"f1_{slug}", f"recall_{slug}") if name in results.columns],
+        metrics = (*METRICS, *[name for name in (f"f1_{slug}", f"recall_{slug}", f"precision_{slug}")
+                               if name in results.columns],
                    "fit_seconds")
     grouped = results.groupby(["model", "strategy"], sort=False)[list(metrics)]
     summary = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std"))
