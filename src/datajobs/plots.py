@@ -118,8 +118,9 @@ def plot_top_counts(counts: pd.Series, title: str, xlabel: str, top: int = 20):
 
 def plot_technology_heatmap(share: pd.DataFrame, title: str):
     """Share of each profile that lists each technology (rows: technologies)."""
-    figure, axes = _figure(7, max(4, 0.26 * len(share) + 1))
-    sns.heatmap(share, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=axes, annot_kws={"size": 7},
+    # Rows tall enough for percentages a reader can read at the page's width (9 pt).
+    figure, axes = _figure(7, max(4, 0.34 * len(share) + 1))
+    sns.heatmap(share, annot=True, fmt=".0%", cmap="Blues", cbar=False, ax=axes, annot_kws={"size": 9},
                 xticklabels=_wrap(share.columns))
     axes.set(xlabel="", ylabel="", title=title)
     return figure
@@ -146,7 +147,7 @@ def plot_fold_scores(results: pd.DataFrame, metric: str = "macro_f1", order: lis
         else:  # far below the compared scores: say it rather than squash the axis
             axes.plot([], [], " ", label=f"{name}: {value:.3f} (off the axis)")
     if references:
-        axes.legend(loc="lower right", fontsize=8, framealpha=0.9)
+        axes.legend(loc="lower right", fontsize=10, framealpha=0.9)
     axes.set(xlabel=label, ylabel="", title=f"{label} on each fold")
     return figure
 
