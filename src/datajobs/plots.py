@@ -10,7 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from datajobs.config import PROFILE_LABELS
-from datajobs.data import ordered_labels
+from datajobs.data import RAW_HEADER, ordered_labels
 from datajobs.display import column_name, configuration_name, model_name, strategy_name
 
 # The reference labels keep their colours whatever the data; a label of the data's own takes the
@@ -42,7 +42,13 @@ def plot_missing_values(raw: pd.DataFrame, max_rows: int = 400):
     empty = raw.apply(lambda column: column.astype(str).str.strip().eq("") | column.isna())
     shown = empty.sample(min(max_rows, len(empty)), random_state=0).sort_index() if len(empty) else empty
     figure, axes = _figure(8, 4)
-    sns.heatmap(shown.astype(int), cbar=False, cmap=["#f0f0f0", "#d62728"], yticklabels=False, ax=axes)
+    # The file's own (French) header, with the name the book uses for it below.
+    canonical = {raw_name.casefold(): name for name, raw_name in RAW_HEADER.items()}
+    names = [f"{column}\n({canonical[key]})" if canonical.get(key, key) != key else str(column)
+             for column, key in ((column, str(column).casefold()) for column in shown.columns)]
+    sns.heatmap(shown.astype(int), cbar=False, cmap=["#f0f0f0", "#d62728"], yticklabels=False, ax=axes,
+                xticklabels=names)
+    axes.tick_params(axis="x", labelrotation=0)
     axes.set(xlabel="column", ylabel=f"{len(shown)} sampled rows",
              title="Empty cells (red) in the raw file, by column")
     return figure
