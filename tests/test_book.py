@@ -327,11 +327,16 @@ def test_key_results_box_matches_the_chapters_and_the_results_tables(sample_book
     assert intro["dummy_macro_f1"] == pytest.approx(scores.loc["dummy (class shares)", "macro-F1"])
     assert intro["gain_macro_f1"] == pytest.approx(chapter["test_gain"])
     assert intro["n_test"] == chapter["n_test"]
-    for name in ("top_error_true", "top_error_predicted", "lead_weight", "rule_f1_change", "worst_gap",
-                 "worst_gap_class", "mean_gap", "worst_level", "rate_missing", "rate_known"):
+    for name in ("top_error_true", "top_error_predicted", "lead_weight", "final_weight", "worst_gap",
+                 "worst_gap_class", "mean_gap", "worst_level", "rate_missing", "rate_known", "test_macro_f1_low",
+                 "test_macro_f1_high", "test_gain_low", "test_gain_high", "final_oof_macro_f1"):
         assert intro[name] == (pytest.approx(chapter[name], nan_ok=True) if isinstance(intro[name], float)
                                else chapter[name]), name
     assert intro["top_error_share"] == pytest.approx(chapter["pair_error_share"])
+    # The rule's effect in the introduction is the chapter's, label for label.
+    assert f"{chapter['n_overridden']} profiles ({chapter['n_overridden_right']} corrected, " \
+           f"{chapter['n_overridden_wrong']} made wrong)" in intro["rule_text"]
+    assert f"{chapter['rule_precision_change']:+.3f}" in intro["rule_text"]
     assert intro["cv_catboost"] == pytest.approx(means[("catboost", "class_weight")])
     assert intro["cv_lookup"] == pytest.approx(comparison["lookup_macro_f1"])
     assert intro["chance_macro_f1"] == pytest.approx(comparison["chance_mean"])
