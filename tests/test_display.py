@@ -45,3 +45,16 @@ def test_experience_levels_are_glossed_with_their_years():
     assert [experience_level_name(level) for level in ("débutant", "confirmé", "avancé", "expert", "missing")] == [
         "débutant (under 2 years)", "confirmé (2 to 5 years)", "avancé (5 to 8 years)", "expert (8 years or more)",
         "not given"]
+
+
+def test_feature_names_and_the_scored_batch_read_for_people():
+    from datajobs.display import feature_name, scored_table
+
+    assert [feature_name(name) for name in ("tech_R", "experience_value", "diploma_rank", "city")] == [
+        "R", "exact years (as a category)", "diploma level", "city"]
+    batch = pd.DataFrame({"technologies": ["Python/SQL"], "experience": [float("nan")],
+                          "predicted_metier": ["Data scientist"], "proba_data_scientist": [0.91234],
+                          "warnings": ["Ville: unknown city 'Brest' (not seen in training)"]})
+    html = scored_table(batch).to_html()
+    assert "not given" in html and "0.912" in html and "Python/\u200bSQL" in html
+    assert "unknown city 'Brest' (not seen in training)" in html and "nan" not in html.lower()

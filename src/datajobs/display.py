@@ -64,6 +64,19 @@ COLUMN_NAMES: dict[str, str] = {
 _PER_CLASS = {"f1": "F1 of {}", "recall": "recall of {}", "precision": "precision of {}", "weight": "weight of {}"}
 
 
+_FEATURE_NAMES = {"n_technologies": "number of technologies", "experience_years": "years of experience",
+                  "experience_value": "exact years (as a category)", "experience_missing": "experience missing",
+                  "diploma_rank": "diploma level"}
+
+
+def feature_name(feature: str) -> str:
+    """A column of the model's frame in words: ``tech_R`` → ``R``, ``experience_value`` → ``exact
+    years (as a category)``, ``diploma_rank`` → ``diploma level``."""
+    if feature.startswith("tech_"):
+        return feature.removeprefix("tech_")
+    return _FEATURE_NAMES.get(feature, feature)
+
+
 def experience_level_name(level: str) -> str:
     """A level of experience with its years: ``avancé`` → ``avancé (5 to 8 years)``; ``missing`` →
     ``not given``. The study's French level names are kept, glossed by their bounds."""
@@ -142,3 +155,19 @@ def readable(table: pd.DataFrame, labels: tuple[str, ...] = PROFILE_LABELS) -> p
     shown.index = _readable_axis(shown.index, labels, is_columns=False)
     shown.columns = _readable_axis(shown.columns, labels, is_columns=True)
     return shown
+
+
+def scored_table(scored: pd.DataFrame):
+    """Profiles scored by :func:`datajobs.predict.predict_frame` as a table that fits the page (a pandas
+    Styler): probabilities to 3 decimals, "not given" for a missing experience, stacks broken after
+    each ``/``, long column names and warnings wrapped, every warning shown whole. The columns keep
+    the names they have in the scored file (``predicted_metier``, ``proba_<class>``)."""
+    probabilities = [column for column in scored.columns if str(column).startswith("proba_")]
+    styler = scored.style.hide(axis="index").format("{:.3f}", subset=probabilities)
+    if "experience" in scored.columns:
+        styler = styler.format("{:g}", subset=["experience"], na_rep="not given")
+    if "technologies" in scored.columns:
+        styler = styler.format(lambda stack: str(stack).replace("/", "/\u200b"), subset=["technologies"])
+    return styler.set_table_styles([{"selector": "", "props": "font-size: 0.8em;"},
+                                    {"selector": "th", "props": "overflow-wrap: anywhere;"},
+                                    {"selector": "td", "props": "white-space: normal;"}])
