@@ -132,7 +132,7 @@ def test_browser_predictor_equals_python_on_sample_and_synthetic_profiles(fast_m
     warnings = " ".join(" ".join(result.get("warnings", [])) for result in actual)
     assert "never saw the city" in warnings and "Ignored" in warnings and "Experience not given" in warnings
     assert "No training profile has exactly" in warnings and "No technology the model knows" in warnings
-    assert "No training profile has 60 years" in warnings
+    assert "No training profile has 60 years" in warnings and "lists exactly these technologies" in warnings
     assert any(result.get("caution") for result in actual)
 
 

@@ -54,6 +54,14 @@ def test_a_profile_unlike_the_training_ones_is_flagged_not_silently_scored(fast_
     beyond = predict_profile(fast_model, ["Python", "SQL"], "", "Master", "60", "Paris")
     assert any(f"No training profile has 60 years of experience (they have {years[0]:g} to {years[-1]:g})" in warning
                for warning in beyond.warnings)
+    assert beyond.caution  # beyond every training profile: a caution on its own
+    # A stack seen in training passes; the same technologies plus one more make a stack never seen.
+    seen = fast_model.known_stacks[0].split("/")
+    assert not any("lists exactly" in w for w in predict_profile(fast_model, seen, "", "Master", "", "Paris").warnings)
+    extra = next(name for name in fast_model.technology_vocabulary
+                 if "/".join(sorted({*seen, name})) not in set(fast_model.known_stacks))
+    unseen = predict_profile(fast_model, [*seen, extra], "", "Master", "", "Paris")
+    assert any("No training profile lists exactly these technologies" in w for w in unseen.warnings)
     between = next(value / 2 for value in range(1, 80) if value / 2 not in set(years) and years[0] < value / 2 < years[-1])
     inexact = predict_profile(fast_model, ["Python", "SQL"], "", "Master", f"{between:g}", "Paris")
     assert any("No training profile has exactly" in warning for warning in inexact.warnings)

@@ -61,6 +61,8 @@ class ProfileModel:
     # The distinct years of experience of the training rows (the model reads the exact value as a
     # category, so a value outside them is one it never saw).
     known_experience: list[float] = field(default_factory=list)
+    # The distinct stacks of the training rows: their known technologies, sorted and joined by "/".
+    known_stacks: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
 
     # -- features -------------------------------------------------------------------------------
@@ -184,6 +186,7 @@ class ProfileModel:
             "known_cities": self.known_cities,
             "known_diplomas": self.known_diplomas,
             "known_experience": self.known_experience,
+            "known_stacks": self.known_stacks,
             "calibration": self.calibration.to_dict(),
             "decision_rule": self.decision.to_dict(),
         }
@@ -226,6 +229,7 @@ class ProfileModel:
                 known_cities=list(metadata.get("known_cities", [])),
                 known_diplomas=list(metadata.get("known_diplomas", [])),
                 known_experience=[float(value) for value in metadata.get("known_experience", [])],
+                known_stacks=list(metadata.get("known_stacks", [])),
                 metadata=metadata,
             )
         except (KeyError, TypeError, ValueError) as error:

@@ -46,6 +46,15 @@ class LabelError(ValueError):
     """Not enough labelled rows to learn from."""
 
 
+def known_stacks(technologies: pd.Series, vocabulary: list[str]) -> list[str]:
+    """The distinct stacks of training rows as the predictor compares them: each row's technologies
+    of ``vocabulary``, sorted and joined by ``/`` (a row without one gives no stack)."""
+    known = set(vocabulary)
+    stacks = {"/".join(sorted({item for item in str(value).split("/") if item in known}))
+              for value in pd.unique(technologies.fillna("").to_numpy(dtype=object))}
+    return sorted(stack for stack in stacks if stack)
+
+
 def labelled_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Rows with a label (any label: the set is the data's), and how many rows have none."""
     labelled = (frame["profile"].fillna("") != "").astype(bool)
@@ -285,6 +294,7 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
         known_cities=sorted(frame["city"].dropna().unique().tolist()),
         known_diplomas=[level for level in DIPLOMA_LEVELS if level in set(frame["diploma"].dropna())],
         known_experience=sorted(float(value) for value in frame["experience"].dropna().unique()),
+        known_stacks=known_stacks(frame["technologies"], features.vocabulary_),
     )
     model.metadata = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

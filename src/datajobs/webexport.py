@@ -184,6 +184,7 @@ def build_bundle(model: ProfileModel) -> dict:
             "experience_min": EXPERIENCE_MIN_YEARS,
             "experience_max": EXPERIENCE_MAX_YEARS,
             "known_experience": list(model.known_experience),
+            "known_stacks": list(model.known_stacks),
         },
     }
 

@@ -139,8 +139,9 @@ function renderForm(el, model, predictor, withKernel) {
     }
     const profile = result.profile;
     if (profile) {
+      const known = profile.technologies.filter((name) => vocabularies.technologies.includes(name));
       const read = [
-        "technologies " + (profile.technologies.length ? profile.technologies.join(", ") : "none"),
+        "technologies " + (known.length ? known.join(", ") : "none known"),
         "diploma " + (profile.diploma || "not given"),
         "experience " + (profile.experience === null ? "not given" : profile.experience + " years"),
         "city " + (profile.city || "not given"),

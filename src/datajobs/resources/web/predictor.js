@@ -90,6 +90,7 @@
     this.experienceMin = tables.experience_min;
     this.experienceMax = tables.experience_max;
     this.knownExperience = tables.known_experience || [];
+    this.knownStacks = new Set(tables.known_stacks || []);
   }
 
   Normaliser.prototype.technologiesOf = function (raw) {
@@ -417,7 +418,7 @@
       if (!experienceText) {
         result.warnings.push("Experience not given: the model uses what it learnt from profiles without it.");
       } else if (knownYears.length && !(experience >= knownYears[0] && experience <= knownYears[knownYears.length - 1])) {
-        unlike += 1;
+        unlike += 2;  // beyond every training profile: the model extrapolates
         result.warnings.push("No training profile has " + formatG(experience) + " years of experience (they have " +
           formatG(knownYears[0]) + " to " + formatG(knownYears[knownYears.length - 1]) +
           "): the model never saw such a profile.");
@@ -425,6 +426,12 @@
         unlike += 1;
         result.warnings.push("No training profile has exactly " + formatG(experience) + " years of experience: the " +
           "model reads the exact number as a category it never saw and relies on the other inputs.");
+      }
+      var stack = Array.from(new Set(known)).sort().join("/");
+      if (known.length && normaliser.knownStacks.size && !normaliser.knownStacks.has(stack)) {
+        unlike += 1;
+        result.warnings.push("No training profile lists exactly these technologies (" + normaliser.knownStacks.size +
+          " distinct stacks in training): the model combines what it learnt from each one.");
       }
       if (!known.length) {
         unlike += 2;  // technologies decide most profiles: without one, the rest is a weak guide
