@@ -170,11 +170,16 @@ MEASURE_NAMES = {"psi": "PSI (drift of a feature or of the predictions)", "unsee
                  "missing_change": "change in the share of missing values", "metric_drop": "drop of the score"}
 
 
+# A Styler table carries no theme padding: without it neighbouring cells run together ("0.0268ok").
+_CELL_PADDING = [{"selector": "th, td", "props": "padding: 2px 10px;"}]
+
+
 def thresholds_table():
     """:data:`THRESHOLDS` as a table for the page (a pandas Styler: every meaning shown whole)."""
     table = pd.DataFrame([{"measure": MEASURE_NAMES.get(name, name), "warn at": rule.warn, "drift at": rule.drift,
                            "meaning": rule.meaning} for name, rule in THRESHOLDS.items()])
-    return table.style.hide(axis="index").format(precision=2, subset=["warn at", "drift at"])
+    return table.style.hide(axis="index").format(precision=2, subset=["warn at", "drift at"]).set_table_styles(
+        _CELL_PADDING)
 
 
 def checks_table(checks: pd.DataFrame, columns: tuple[str, ...] | None = None):
@@ -195,7 +200,8 @@ def checks_table(checks: pd.DataFrame, columns: tuple[str, ...] | None = None):
     shown.columns = [column_name(column) for column in shown.columns]
     formats = {"value": "{:.4f}", "p-value": "{:.4f}", "warn at": "{:.2f}", "drift at": "{:.2f}"}
     return shown.style.hide(axis="index").format(
-        {name: pattern for name, pattern in formats.items() if name in shown.columns}, na_rep="—")
+        {name: pattern for name, pattern in formats.items() if name in shown.columns}, na_rep="—").set_table_styles(
+        _CELL_PADDING)
 
 
 def overall_verdict(checks: pd.DataFrame) -> str:
