@@ -153,7 +153,8 @@ def plot_fold_scores(results: pd.DataFrame, metric: str = "macro_f1", order: lis
         else:  # far below the compared scores: say it rather than squash the axis
             axes.plot([], [], " ", label=f"{name}: {value:.3f} (off the axis)")
     if references:
-        axes.legend(loc="lower right", fontsize=10, framealpha=0.9)
+        # Below the axes, where it cannot cover a box.
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=10, frameon=False)
     axes.set(xlabel=label, ylabel="", title=f"{label} on each fold")
     return figure
 
