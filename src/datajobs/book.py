@@ -51,6 +51,7 @@ PROFILES: dict[str, dict[str, dict]] = {
         "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5,
                                 "n_permutations": 20},
         "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 100},
+        "06_monitoring": {"n_calm_batches": 10},
     },
     "full": {
         "02_preprocessing": {"n_splits": 5, "n_repeats": 2},
@@ -58,6 +59,7 @@ PROFILES: dict[str, dict[str, dict]] = {
                                 "n_permutations": 100},
         "04_catboost_selection": {"tuning_splits": 3, "quick_search": False,
                                   "iterations": config.CATBOOST_PARAMS["iterations"]},
+        "06_monitoring": {"n_calm_batches": 50},
     },
 }
 
@@ -276,8 +278,8 @@ TYPICAL_SECONDS: dict[str, dict[str, float]] = {
     "quick": {"01_data_audit": 7, "02_preprocessing": 12, "03_model_comparison": 20,
               "04_catboost_selection": 16, "05_predictor": 3, "06_monitoring": 4, "00_introduction": 3,
               "99_reproducibility": 3},
-    "full": {"01_data_audit": 6, "02_preprocessing": 23, "03_model_comparison": 94,
-             "04_catboost_selection": 23, "05_predictor": 3, "06_monitoring": 4, "00_introduction": 3,
+    "full": {"01_data_audit": 8, "02_preprocessing": 25, "03_model_comparison": 105,
+             "04_catboost_selection": 27, "05_predictor": 3, "06_monitoring": 10, "00_introduction": 3,
              "99_reproducibility": 3},
 }
 TYPICAL_ROWS = 3000
