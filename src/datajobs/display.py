@@ -11,7 +11,7 @@ import pandas as pd
 
 from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS, PROFILE_LABELS, label_slug
 
-MODEL_NAMES: dict[str, str] = {
+MODEL_WORDS: dict[str, str] = {
     "dummy": "dummy",
     "stack_lookup": "stack lookup",
     "stack_diploma_lookup": "stack + diploma lookup",
@@ -25,7 +25,7 @@ MODEL_NAMES: dict[str, str] = {
     "hist_gradient_boosting": "histogram gradient boosting",
     "catboost": "CatBoost",
 }
-STRATEGY_NAMES: dict[str, str] = {
+STRATEGY_WORDS: dict[str, str] = {
     "none": "none",
     "class_weight": "class weights",
     "random_over": "random over-sampling",
@@ -33,7 +33,7 @@ STRATEGY_NAMES: dict[str, str] = {
     "random_under": "random under-sampling",
 }
 # Column names of the results and summaries; per-class metrics are built from the label.
-COLUMN_NAMES: dict[str, str] = {
+COLUMN_WORDS: dict[str, str] = {
     "model": "model",
     "strategy": "imbalance strategy",
     "macro_f1": "macro-F1",
@@ -96,12 +96,12 @@ def experience_level_name(level: str) -> str:
 
 def model_name(model: str) -> str:
     """``hist_gradient_boosting`` → ``histogram gradient boosting``."""
-    return MODEL_NAMES.get(model, model)
+    return MODEL_WORDS.get(model, model)
 
 
 def strategy_name(strategy: str) -> str:
     """``class_weight`` → ``class weights``."""
-    return STRATEGY_NAMES.get(strategy, strategy)
+    return STRATEGY_WORDS.get(strategy, strategy)
 
 
 def configuration_name(model: str, strategy: str) -> str:
@@ -112,8 +112,8 @@ def configuration_name(model: str, strategy: str) -> str:
 def column_name(column: str, labels: tuple[str, ...] = PROFILE_LABELS) -> str:
     """A results column in words: ``f1_lead_data_scientist`` → ``F1 of Lead data scientist``,
     ``lead_data_scientist_weight`` → ``weight of Lead data scientist``, ``macro_f1`` → ``macro-F1``."""
-    if column in COLUMN_NAMES:
-        return COLUMN_NAMES[column]
+    if column in COLUMN_WORDS:
+        return COLUMN_WORDS[column]
     for label in labels:
         slug = label_slug(label)
         for kind, pattern in _PER_CLASS.items():
