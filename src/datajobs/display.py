@@ -1,4 +1,5 @@
-"""Names as readers see them: models, imbalance strategies and metrics in words.
+"""Names as readers see them: models, imbalance strategies, metrics, features and experience
+levels in words, and scored profiles in a table that fits the page.
 
 The results files, the tracking store and the code keep the code names (``hist_gradient_boosting``,
 ``class_weight``, ``f1_lead_data_scientist``); the book's tables, figures and sentences show these
