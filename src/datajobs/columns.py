@@ -24,6 +24,11 @@ def split_technology_column(values: pd.Series | np.ndarray | list) -> list[list[
             for value in values]
 
 
+def stack_text(items) -> str:
+    """A technology stack as an order-free key: ``Java``, ``AWS`` → ``AWS/Java`` (duplicates once)."""
+    return "/".join(sorted(set(items)))
+
+
 def distinct_codes(values) -> tuple[np.ndarray, list]:
     """Each row's position in the list of distinct values (missing values are one more distinct value).
 

@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
+from datajobs.columns import stack_text
 from datajobs.config import CATBOOST_PARAMS, SEED
 from datajobs.features import (
     CATEGORICAL_CATBOOST_COLUMNS,
@@ -200,7 +201,7 @@ def stack_key(technologies: pd.Series) -> pd.Series:
     """The technology stack of each profile as an order-free key (``AWS/Java`` = ``Java/AWS``)."""
     # Few distinct stacks, many rows: key each distinct value once.
     distinct = pd.unique(technologies.to_numpy(dtype=object))
-    keys = {value: "/".join(sorted(set(items))) for value, items in zip(distinct, split_technology_column(distinct),
+    keys = {value: stack_text(items) for value, items in zip(distinct, split_technology_column(distinct),
                                                                          strict=True)}
     return pd.Series([keys[value] for value in technologies.to_numpy(dtype=object)], index=technologies.index,
                      dtype=object)

@@ -23,6 +23,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from datajobs import __version__
 from datajobs.calibration import choose_class_weight, fit_vector_scaling
+from datajobs.columns import split_technology_column, stack_text
 from datajobs.config import (
     CATBOOST_PARAMS,
     DIPLOMA_LEVELS,
@@ -50,8 +51,8 @@ def known_stacks(technologies: pd.Series, vocabulary: list[str]) -> list[str]:
     """The distinct stacks of training rows as the predictor compares them: each row's technologies
     of ``vocabulary``, sorted and joined by ``/`` (a row without one gives no stack)."""
     known = set(vocabulary)
-    stacks = {"/".join(sorted({item for item in str(value).split("/") if item in known}))
-              for value in pd.unique(technologies.fillna("").to_numpy(dtype=object))}
+    distinct = pd.unique(technologies.dropna().to_numpy(dtype=object))
+    stacks = {stack_text(item for item in items if item in known) for items in split_technology_column(distinct)}
     return sorted(stack for stack in stacks if stack)
 
 

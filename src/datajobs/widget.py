@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import matplotlib.colors
 import numpy as np
 
+from datajobs.columns import stack_text
 from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS
 from datajobs.data import _clean_text as clean_text
 from datajobs.data import normalise_experience, split_technologies
@@ -138,7 +139,7 @@ def check_form(model: ProfileModel, technologies: list[str] | tuple[str, ...] | 
         unlike += 1
         checked.warnings.append(f"No training profile has exactly {years:g} years of experience: the model reads "
                                 "the exact number as a category it never saw and relies on the other inputs.")
-    stack = "/".join(sorted(set(known)))
+    stack = stack_text(known)
     if known and model.known_stacks and stack not in set(model.known_stacks):
         unlike += 1
         checked.warnings.append(f"No training profile lists exactly these technologies ({len(model.known_stacks)} "
