@@ -54,6 +54,21 @@ def test_registry_round_trip_and_champion_rule(store, fast_model, tmp_path, samp
         second = tracking.log_profile_model(tracker, worse, worse.save(tmp_path / "second"))
     assert second["version"] == 3 and not second["champion"] and "same folds" in second["reason"]
 
+    # The CatBoost flavour loads back and names the versions it needs (given, not inferred).
+    from importlib.metadata import version
+
+    import mlflow
+
+    catboost_uri = "models:/datajobs-profile-classifier/1"
+    requirements = mlflow.pyfunc.get_model_dependencies(catboost_uri)
+    with open(requirements) as handle:
+        pinned = handle.read().split()
+    assert f"catboost=={version('catboost')}" in pinned and f"pandas=={version('pandas')}" in pinned
+    assert any(line.startswith("mlflow") for line in pinned)
+    example = fast_model.features(fast_model_example())
+    assert (mlflow.catboost.load_model(catboost_uri).predict_proba(example)
+            == fast_model.estimator.predict_proba(example)).all()
+
     directory = tracking.resolve_model_directory("models:/datajobs-profile-classifier@champion")
     loaded = ProfileModel.load(directory)
     assert loaded.metadata["cv_metrics"]["macro_f1"] == fast_model.metadata["cv_metrics"]["macro_f1"]
@@ -62,6 +77,12 @@ def test_registry_round_trip_and_champion_rule(store, fast_model, tmp_path, samp
     assert main(["predict", "--model", "models:/datajobs-profile-classifier@champion", str(sample_path),
                  "-o", str(output)]) == 0
     assert output.read_text().count("\n") == 3001
+
+
+def fast_model_example():
+    from datajobs.predict import profile_frame
+
+    return profile_frame("Python/Spark/SQL", "Master", "3", "Lyon", "KPMG")
 
 
 def test_unknown_registry_reference_is_one_line(store, sample_path, capsys):
