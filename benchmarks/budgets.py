@@ -5,7 +5,7 @@ do not get worse:
 
 - CatBoost combines categorical columns up to ``max_ctr_complexity`` columns at a time: CatBoost's
   default 4 ("before") against 1 ("after", :data:`datajobs.config.CATBOOST_PARAMS`);
-- histogram gradient boosting runs its 100 iterations ("before") or stops when 10 more do not
+- histogram gradient boosting runs its 100 iterations ("before") or stops when 5 more do not
   improve the loss on 10 % of the training fold ("after", :func:`datajobs.models.make_model`);
 - the final model fits 200 iterations at learning rate 0.3 instead of 800 at 0.1.
 

@@ -280,11 +280,13 @@ def _classifier(model: str, balanced: bool, seed: int, fast: bool):
             n_estimators=40 if fast else 100, learning_rate=0.5, random_state=seed),
         "svm": lambda: SVC(C=3.0, gamma="scale", class_weight=weight, random_state=seed),
         "logistic_regression": lambda: LogisticRegression(C=1.0, max_iter=2000, class_weight=weight),
-        # Stops when 10 more iterations do not improve the loss on 10 % of the training fold: on the
-        # reference file, as good or better than the full 100 iterations, in half the time.
+        # Stops when 5 more iterations do not improve the loss on 10 % of the training fold. On the
+        # reference file (5 x 2 folds) that scores as well as waiting 10 iterations (+0.0006 to
+        # +0.0012 macro-F1 for each strategy) and as the full 100 iterations, in 20 % less time
+        # than waiting 10 and half the time of no stopping.
         "hist_gradient_boosting": lambda: AdaptiveHistGradientBoosting(
             max_iter=50 if fast else 100, learning_rate=0.15, class_weight=weight, random_state=seed,
-            early_stopping=True, validation_fraction=0.1, n_iter_no_change=10),
+            early_stopping=True, validation_fraction=0.1, n_iter_no_change=5),
         # Fewer, larger steps than the final model: the grid fits it many times.
         "catboost": lambda: CatBoostProfileClassifier(
             iterations=120 if fast else 300, learning_rate=0.25 if fast else 0.2,
