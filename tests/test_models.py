@@ -155,3 +155,22 @@ def test_gradient_boosting_early_stopping_steps_aside_on_a_tiny_fold(profiles):
     enough = profiles.groupby("profile", group_keys=False).head(300)
     stopped = make_model("hist_gradient_boosting").fit(enough, enough["profile"].astype(object)).steps[-1][1]
     assert stopped.n_iter_ < stopped.max_iter
+
+
+def test_one_fit_at_a_time_gives_the_same_tuning_and_model(profiles, monkeypatch):
+    # The quick profile fits in the notebook's own process (n_jobs=1): same trees, same scores.
+    from datajobs.train import DEFAULT_PARAMS, _parallel_fits, fit_profile_model, tune_catboost
+
+    monkeypatch.setenv("DATAJOBS_CACHE_DIR", "off")
+    small = profiles.iloc[:900].reset_index(drop=True)
+    grid = {"depth": (4,), "l2_leaf_reg": (3.0, 10.0)}
+    base = {**DEFAULT_PARAMS, "iterations": 40}
+    side_by_side = tune_catboost(small, grid=grid, base=base, seed=5, progress=False)
+    one_at_a_time = tune_catboost(small, grid=grid, base=base, seed=5, progress=False, n_jobs=1)
+    assert one_at_a_time.drop(columns="seconds").equals(side_by_side.drop(columns="seconds"))
+    params = {**base, "depth": 4}
+    first = fit_profile_model(small, params=params, seed=5)
+    second = fit_profile_model(small, params=params, seed=5, n_jobs=1)
+    np.testing.assert_array_equal(first.predict_proba(small), second.predict_proba(small))
+    with pytest.raises(ValueError, match="n_jobs must be -1"):
+        _parallel_fits([], n_jobs=0)

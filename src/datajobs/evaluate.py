@@ -184,7 +184,8 @@ def cross_validate_configurations(
     include_company, fast : bool
         Passed to :func:`datajobs.models.make_model` for the default configurations.
     n_jobs : int
-        Folds fitted in parallel on this machine (each fit then uses ``cores // n_jobs`` threads).
+        Folds fitted in parallel on this machine (each fit then uses ``cores // n_jobs`` threads;
+        with 1, the folds are fitted one after another in this process, on one thread).
     progress : bool
         Show a progress bar.
     scheduler : str, optional
@@ -226,7 +227,9 @@ def cross_validate_configurations(
     missing = [position for position, score in enumerate(scores) if score is None]
     with joblib_backend(scheduler) as cluster:
         workers = cluster.workers if cluster is not None else max(1, n_jobs)
-        threads = cluster.threads if cluster is not None else max(1, (os.cpu_count() or 1) // workers)
+        # One fit at a time (n_jobs 1) runs on one thread: it is asked for when notebooks run side
+        # by side and already fill the cores, where more threads spin against each other.
+        threads = cluster.threads if cluster is not None else 1 if workers == 1 else max(1, (os.cpu_count() or 1) // workers)
         jobs = (delayed(_fit_and_score)(clone(configurations[tasks[position][0]]()), frame, y, tasks[position][3],
                                         tasks[position][4], labels, threads)
                 for position in missing)
@@ -321,12 +324,13 @@ def holm_adjust(p_values) -> np.ndarray:
 
 
 def permutation_chance(frame: pd.DataFrame, folds: list, model: str = "stack_lookup",
-                       n_permutations: int = 100, seed: int = SEED) -> dict[str, float]:
+                       n_permutations: int = 100, seed: int = SEED, n_jobs: int = 2) -> dict[str, float]:
     """Macro-F1 of ``model`` refitted on shuffled labels: the score of learning nothing.
 
     Uses :func:`sklearn.model_selection.permutation_test_score` on the same folds as the
-    comparison. The lookup baseline is the default because it refits in milliseconds; any model
-    trained on labels unrelated to its inputs lands at the same chance level.
+    comparison, ``n_jobs`` permutations at a time. The lookup baseline is the default because it
+    refits in milliseconds; any model trained on labels unrelated to its inputs lands at the same
+    chance level.
 
     Returns
     -------
@@ -339,7 +343,7 @@ def permutation_chance(frame: pd.DataFrame, folds: list, model: str = "stack_loo
     y = frame["profile"].astype(object).to_numpy()
     score, permuted, p_value = permutation_test_score(
         make_model(model), frame, y, cv=[(train, test) for _, _, train, test in folds], scoring="f1_macro",
-        n_permutations=n_permutations, random_state=seed, n_jobs=2)
+        n_permutations=n_permutations, random_state=seed, n_jobs=n_jobs)
     return {"model": model, "score": float(score), "chance_mean": float(np.mean(permuted)),
             "chance_p95": float(np.quantile(permuted, 0.95)), "p_value": float(p_value),
             "n_permutations": int(n_permutations)}

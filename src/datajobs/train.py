@@ -119,12 +119,16 @@ def _oof_key(frame_digest: str, params: dict, include_company: bool, n_splits: i
                           n_splits=n_splits, seed=seed, classes=list(classes))
 
 
-def _parallel_fits(tasks: list) -> list:
+def _parallel_fits(tasks: list, n_jobs: int = -1) -> list:
     """Run ``(function, args)`` CatBoost fits, results in task order.
 
     Several fits run side by side, one per core with one CatBoost thread each (on the Dask
     cluster of ``DATAJOBS_DASK_SCHEDULER`` when set): that keeps every core busy, where one fit on
     two threads leaves gaps, and gives the same trees. A single fit uses every core itself.
+    ``n_jobs`` caps the fits side by side (-1: one per core); with 1 they run one after another in
+    this process on one thread, with no worker process to start: what the book's quick profile
+    wants, where notebooks already run side by side and fill the cores (a second thread would
+    only fight the other notebook for them).
     """
     import os
 
@@ -132,25 +136,32 @@ def _parallel_fits(tasks: list) -> list:
 
     from datajobs.scale import default_scheduler, joblib_backend
 
+    if n_jobs != -1 and n_jobs < 1:
+        raise ValueError(f"n_jobs must be -1 (one per core) or a whole number of fits, 1 or more; got {n_jobs}")
     if not tasks:
         return []
+    if n_jobs == 1 and not default_scheduler():
+        return [function(*args, thread_count=1) for function, args in tasks]
     if len(tasks) == 1 and not default_scheduler():
         function, args = tasks[0]
         return [function(*args, thread_count=-1)]
     with joblib_backend() as cluster:
-        return Parallel(n_jobs=-1 if cluster is not None else (os.cpu_count() or 1))(
+        cores = os.cpu_count() or 1
+        return Parallel(n_jobs=-1 if cluster is not None else cores if n_jobs == -1 else min(n_jobs, cores))(
             delayed(function)(*args, thread_count=1) for function, args in tasks)
 
 
 def out_of_fold_probabilities_for(frame: pd.DataFrame, candidates: list[dict], include_company: bool = True,
                                   n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
-                                  also: list | None = None, classes: tuple[str, ...] | None = None) -> list[np.ndarray]:
+                                  also: list | None = None, classes: tuple[str, ...] | None = None,
+                                  n_jobs: int = -1) -> list[np.ndarray]:
     """Out-of-fold raw probabilities of several parameter sets, their folds fitted side by side.
 
     Each result is cached (:mod:`datajobs.cache`) by data, parameters, folds and package code, so
     the notebook that tunes and then fits the chosen parameters pays for those folds once.
     ``also`` holds more ``(function, args)`` fits to run in the same batch; their results follow.
-    Columns are in ``classes`` order, by default the data's labels.
+    Columns are in ``classes`` order, by default the data's labels. ``n_jobs``: fits side by
+    side (see :func:`_parallel_fits`).
     """
     from datajobs import cache
 
@@ -164,7 +175,7 @@ def out_of_fold_probabilities_for(frame: pd.DataFrame, candidates: list[dict], i
     todo = [index for index, result in enumerate(results) if result is None]
     tasks = [(_fold_probabilities, (frame, candidates[index], include_company, seed, train, test, classes))
              for index in todo for train, test in folds]
-    fold_probabilities = iter(_parallel_fits(tasks + list(also or [])))
+    fold_probabilities = iter(_parallel_fits(tasks + list(also or []), n_jobs))
     for index in todo:
         probabilities = np.zeros((len(frame), len(classes)))
         for _, test in folds:
@@ -176,10 +187,11 @@ def out_of_fold_probabilities_for(frame: pd.DataFrame, candidates: list[dict], i
 
 def out_of_fold_probabilities(frame: pd.DataFrame, params: dict, include_company: bool = True,
                               n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
-                              classes: tuple[str, ...] | None = None) -> np.ndarray:
+                              classes: tuple[str, ...] | None = None, n_jobs: int = -1) -> np.ndarray:
     """Raw CatBoost probabilities of every row from a model that did not see it (columns in ``classes``
     order, by default the data's labels)."""
-    return out_of_fold_probabilities_for(frame, [params], include_company, n_splits, seed, classes=classes)[0]
+    return out_of_fold_probabilities_for(frame, [params], include_company, n_splits, seed, classes=classes,
+                                         n_jobs=n_jobs)[0]
 
 
 def _class_index(frame: pd.DataFrame, classes: tuple[str, ...]) -> np.ndarray:
@@ -188,14 +200,14 @@ def _class_index(frame: pd.DataFrame, classes: tuple[str, ...]) -> np.ndarray:
 
 def tune_catboost(frame: pd.DataFrame, grid: dict[str, tuple] = TUNING_GRID, base: dict = DEFAULT_PARAMS,
                   include_company: bool = True, n_splits: int = CALIBRATION_SPLITS, seed: int = SEED,
-                  progress: bool = True, tracker=None, minority: str | None = None) -> pd.DataFrame:
+                  progress: bool = True, tracker=None, minority: str | None = None, n_jobs: int = -1) -> pd.DataFrame:
     """Inner-CV search: each candidate's out-of-fold macro-F1 after calibration and decision rule.
 
     Returns one row per candidate (its parameters, macro-F1 with the plain arg-max and with the
     tuned rule, the minority class's F1 and weight, log-loss, seconds), best first. With a
     ``tracker`` (:class:`datajobs.tracking.Tracker`), each candidate is logged as a nested run.
     Every fold of every candidate is fitted side by side (on a Dask cluster with
-    ``DATAJOBS_DASK_SCHEDULER``).
+    ``DATAJOBS_DASK_SCHEDULER``), ``n_jobs`` at a time (-1: one per core).
     """
     counts = class_counts(frame)
     check_class_counts(counts, n_splits, f"tuning with {n_splits} folds")
@@ -205,7 +217,7 @@ def tune_catboost(frame: pd.DataFrame, grid: dict[str, tuple] = TUNING_GRID, bas
     candidates = [dict(zip(grid, values, strict=True)) for values in product(*grid.values())]
     started = time.perf_counter()
     all_raw = out_of_fold_probabilities_for(frame, [{**base, **candidate} for candidate in candidates],
-                                            include_company, n_splits, seed, classes=classes)
+                                            include_company, n_splits, seed, classes=classes, n_jobs=n_jobs)
     # The fits ran together: each candidate is charged an equal share of the wall time.
     seconds = (time.perf_counter() - started) / max(1, len(candidates))
     rows = []
@@ -254,13 +266,15 @@ def git_commit() -> str | None:
 
 def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_company: bool = True,
                       seed: int = SEED, data_sha256: str | None = None, data_path: str | None = None,
-                      calibration_splits: int = CALIBRATION_SPLITS, minority: str | None = None) -> ProfileModel:
+                      calibration_splits: int = CALIBRATION_SPLITS, minority: str | None = None,
+                      n_jobs: int = -1) -> ProfileModel:
     """Fit the final model on every labelled row of ``frame``.
 
     The classes are the labels of the data. Steps: out-of-fold probabilities
     (``calibration_splits`` folds) → vector-scaling calibration → weight of the minority class
     (``minority``, by default the label with the fewest rows) maximising out-of-fold macro-F1 →
     CatBoost refitted on all rows. The out-of-fold scores are kept in the metadata as ``cv_metrics``.
+    The folds and the refit run side by side, ``n_jobs`` at a time (-1: one per core).
 
     Raises
     ------
@@ -279,7 +293,7 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
     # The refit on every row runs beside the out-of-fold folds (one thread each: same trees).
     raw, (features, classifier) = out_of_fold_probabilities_for(
         frame, [params], include_company, calibration_splits, seed,
-        also=[(_fit_catboost, (frame, params, include_company, seed))], classes=classes)
+        also=[(_fit_catboost, (frame, params, include_company, seed))], classes=classes, n_jobs=n_jobs)
     calibration = fit_vector_scaling(raw, y_index)
     calibrated = calibration.transform(raw)
     rule, curve = choose_class_weight(calibrated, y_index, classes, minority)
