@@ -48,7 +48,7 @@ NOTEBOOKS: tuple[dict, ...] = (
 PROFILES: dict[str, dict[str, dict]] = {
     # The quick profile's fits are small: each notebook fits them in its own process (n_jobs 1), as
     # notebooks run side by side and fill the cores; two worker processes per notebook cost more
-    # CPU to start (about 1.7 s each) than they save. 10 % off the quick book's wall time.
+    # CPU to start (about 1.7 s each) than they save: about 9 % off the quick book's wall time.
     "quick": {
         "02_preprocessing": {"n_splits": 3, "n_repeats": 1, "n_jobs": 1},
         "03_model_comparison": {"n_splits": 3, "n_repeats": 1, "fast": True, "sample_frac": 0.5,
