@@ -226,10 +226,15 @@ def cross_validate_configurations(
             scores[position] = cache.load_json("folds", keys[position])
     missing = [position for position, score in enumerate(scores) if score is None]
     with joblib_backend(scheduler) as cluster:
-        workers = cluster.workers if cluster is not None else max(1, n_jobs)
-        # One fit at a time (n_jobs 1) runs on one thread: it is asked for when notebooks run side
-        # by side and already fill the cores, where more threads spin against each other.
-        threads = cluster.threads if cluster is not None else 1 if workers == 1 else max(1, (os.cpu_count() or 1) // workers)
+        if cluster is not None:
+            threads = cluster.threads
+        elif n_jobs <= 1:
+            # One fit at a time runs on one thread: it is asked for when notebooks run side by side
+            # and already fill the cores, where more threads spin against each other (and -1, every
+            # core, leaves none to spare).
+            threads = 1
+        else:
+            threads = max(1, (os.cpu_count() or 1) // n_jobs)
         jobs = (delayed(_fit_and_score)(clone(configurations[tasks[position][0]]()), frame, y, tasks[position][3],
                                         tasks[position][4], labels, threads)
                 for position in missing)
@@ -388,13 +393,6 @@ def baseline_predictions(train: pd.DataFrame, test: pd.DataFrame, seed: int = SE
     y_train = train["profile"].astype(object).to_numpy()
     return {name: np.asarray(make_model(model, seed=seed).fit(train, y_train).predict(test), dtype=object)
             for name, model in BASELINES.items()}
-
-
-def baseline_scores(train: pd.DataFrame, test: pd.DataFrame, seed: int = SEED) -> dict[str, dict[str, float]]:
-    """Fit each of :data:`BASELINES` on ``train`` and score it on ``test`` (same split as the model)."""
-    y_test = test["profile"].astype(object).to_numpy()
-    return {name: score_predictions(y_test, predicted)
-            for name, predicted in baseline_predictions(train, test, seed).items()}
 
 
 def mean_scores(results: pd.DataFrame, model: str, strategy: str = "none") -> dict[str, float]:
