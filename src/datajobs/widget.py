@@ -135,12 +135,12 @@ def check_form(model: ProfileModel, technologies: list[str] | tuple[str, ...] | 
         unlike += 2  # beyond every training profile: the model extrapolates
         checked.warnings.append(f"No training profile has {years:g} years of experience (they have "
                                 f"{known_years[0]:g} to {known_years[-1]:g}): the model never saw such a profile.")
-    elif known_years and years not in set(known_years):
+    elif known_years and years not in known_years:
         unlike += 1
         checked.warnings.append(f"No training profile has exactly {years:g} years of experience: the model reads "
                                 "the exact number as a category it never saw and relies on the other inputs.")
     stack = stack_text(known)
-    if known and model.known_stacks and stack not in set(model.known_stacks):
+    if known and model.known_stacks and stack not in model.known_stacks:
         unlike += 1
         checked.warnings.append(f"No training profile lists exactly these technologies ({len(model.known_stacks)} "
                                 "distinct stacks in training): the model combines what it learnt from each one.")
