@@ -154,10 +154,11 @@ class NormalisationReport:
         return [level for level in DIPLOMA_LEVELS if level in levels]
 
     def steps_frame(self) -> pd.DataFrame:
-        """The normalisation steps as a tidy table (step, rows affected)."""
+        """The normalisation steps as a table: the rows each step affected, indexed by step (a page
+        shows it as it is, with no row numbers)."""
         return pd.DataFrame(
             [{"step": step, "rows": count} for step, count in sorted(self.steps.items())]
-        )
+        ).set_index("step")
 
     def to_dict(self, max_warnings: int | None = None) -> dict:
         shown = self.warnings if max_warnings is None else self.warnings[:max_warnings]
