@@ -6,13 +6,13 @@ do not get worse:
 - CatBoost combines categorical columns up to ``max_ctr_complexity`` columns at a time: CatBoost's
   default 4 ("before") against 1 ("after", :data:`datajobs.config.CATBOOST_PARAMS`);
 - histogram gradient boosting runs its 100 iterations ("before") or stops when 5 more do not
-  improve the loss on 10 % of the training fold ("after", :func:`datajobs.models.make_model`);
+  improve the loss on 10 % of the training fold ("after", :func:`datajobs.model.candidates.make_model`);
 - the final model fits 200 iterations at learning rate 0.3 instead of 800 at 0.1.
 
 Each configuration of the comparison chapter using these models is cross-validated both ways on
 the same repeated folds; the table gives the mean macro-F1, the Lead data scientist F1 and the
 summed fit time (CPU seconds of one-thread fits, run two at a time). Then the final model's
-procedure (:func:`datajobs.train.fit_profile_model`) is fitted both ways on the same training rows
+procedure (:func:`datajobs.model.train.fit_profile_model`) is fitted both ways on the same training rows
 and scored on the same held-out rows.
 
     .venv/bin/python benchmarks/budgets.py [--data PATH] [--splits 5] [--repeats 2]
@@ -26,10 +26,10 @@ import statistics
 import time
 
 from datajobs.config import CATBOOST_PARAMS, MINORITY_LABEL, REAL_DATA_PATH, SEED, label_slug
-from datajobs.data import load_profiles
-from datajobs.evaluate import cross_validate_configurations, make_folds, score_predictions
-from datajobs.models import make_model
-from datajobs.train import fit_profile_model, labelled_rows
+from datajobs.data.loading import load_profiles
+from datajobs.model.candidates import make_model
+from datajobs.model.evaluate import cross_validate_configurations, make_folds, score_predictions
+from datajobs.model.train import fit_profile_model, labelled_rows
 
 BEFORE = {"catboost": {"classifier__max_ctr_complexity": None},  # CatBoost's default, 4
           "hist_gradient_boosting": {"classifier__early_stopping": False}}

@@ -21,7 +21,7 @@ import nbformat
 import pandas as pd
 
 from datajobs import config
-from datajobs.student import exercise_durations
+from datajobs.publishing.student import exercise_durations
 
 
 def level_and_time(notebook, label: str) -> tuple[str, str]:

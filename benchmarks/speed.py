@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 from datajobs.config import REAL_DATA_PATH, SAMPLE_DATA_PATH
-from datajobs.predict import ProfileModel, profile_frame
-from datajobs.synth import generate_profiles, write_profiles_csv
+from datajobs.data.synth import generate_profiles, write_profiles_csv
+from datajobs.model.profile_model import ProfileModel, profile_frame
 
-DATAJOBS = [sys.executable, "-m", "datajobs.cli"]
+DATAJOBS = [sys.executable, "-m", "datajobs.cli.main"]
 PEAK_RSS_SCRIPT = (
     "import resource, runpy, sys; sys.argv = ['datajobs'] + sys.argv[1:];\n"
-    "try:\n    runpy.run_module('datajobs.cli', run_name='__main__')\n"
+    "try:\n    runpy.run_module('datajobs.cli.main', run_name='__main__')\n"
     "except SystemExit:\n    pass\n"
     "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
 )

@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from datajobs import config  # noqa: E402
-from datajobs.predict import ProfileModel  # noqa: E402
-from datajobs.widget import check_form  # noqa: E402
+from datajobs.model.profile_model import ProfileModel  # noqa: E402
+from datajobs.web.widget import check_form  # noqa: E402
 from tests.browser import chromium_page, static_server  # noqa: E402
 
 PREDICT_MANY = """

@@ -61,12 +61,12 @@ def yardstick_fit(data: Path, model_path: Path) -> float:
 
 
 def datajobs(*args: str) -> list[str]:
-    return [sys.executable, "-m", "datajobs.cli", *args]
+    return [sys.executable, "-m", "datajobs.cli.main", *args]
 
 
 def write_batch(path: Path, rows: int, seed: int = 2024, block_rows: int = 100_000) -> Path:
     """A synthetic batch of ``rows`` profiles written block by block (memory stays small)."""
-    from datajobs.synth import generate_profiles, write_profiles_csv
+    from datajobs.data.synth import generate_profiles, write_profiles_csv
 
     block = write_profiles_csv(generate_profiles(min(rows, block_rows), seed=seed), path.with_suffix(".block.csv"))
     header, body = block.read_bytes().split(b"\n", 1)

@@ -9,7 +9,7 @@ import argparse
 import json
 
 from datajobs.config import FREQUENCY_TABLES_PATH, REAL_DATA_PATH
-from datajobs.synth import compute_frequency_tables
+from datajobs.data.synth import compute_frequency_tables
 
 
 def main() -> None:

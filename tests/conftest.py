@@ -40,7 +40,7 @@ def sample_path() -> Path:
 @pytest.fixture(scope="session")
 def profiles(sample_path):
     """The sample as the loader returns it (canonical frame); tests must not modify it."""
-    from datajobs.data import load_profiles
+    from datajobs.data.loading import load_profiles
 
     return load_profiles(sample_path).frame
 
@@ -54,7 +54,7 @@ def real_path() -> Path:
 
 def build_quick_book(name: str, data_path, environment: dict[str, str]):
     """Execute every notebook (quick profile) and build the HTML into outputs/test-<name>/."""
-    from datajobs.book import run_book
+    from datajobs.publishing.run import run_book
 
     outputs = config.OUTPUTS_DIR / f"test-{name}"
     shutil.rmtree(outputs, ignore_errors=True)
@@ -97,7 +97,7 @@ FAST_PARAMS = {"iterations": 60, "depth": 4, "learning_rate": 0.2}
 @pytest.fixture(scope="session")
 def fast_model(sample_path):
     """A small CatBoost profile model trained on the sample (seconds, not a minute)."""
-    from datajobs.data import load_profiles
-    from datajobs.train import fit_profile_model
+    from datajobs.data.loading import load_profiles
+    from datajobs.model.train import fit_profile_model
 
     return fit_profile_model(load_profiles(sample_path).frame, params=FAST_PARAMS, seed=7)

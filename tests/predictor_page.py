@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from datajobs.widget import check_form
+from datajobs.web.widget import check_form
 
 # Profiles typed in the form: known and unseen values, aliases, missing experience, a Lead-looking one.
 FORM_PROFILES = [

@@ -23,7 +23,7 @@ def app_url(tmp_path_factory, fast_model):
     require_chromium()
     model_dir = fast_model.save(tmp_path_factory.mktemp("app-model"))
     port = free_port()
-    command = [sys.executable, "-m", "datajobs.cli", "app", "--port", str(port), "--model", str(model_dir)]
+    command = [sys.executable, "-m", "datajobs.cli.main", "app", "--port", str(port), "--model", str(model_dir)]
     log = tmp_path_factory.mktemp("app-log") / "voila.log"
     with serve(command, f"http://127.0.0.1:{port}/", timeout=120, cwd=config.PROJECT_ROOT, log=log) as process:
         yield f"http://127.0.0.1:{port}/"
@@ -132,7 +132,7 @@ def test_script_in_user_text_is_shown_escaped(page):
 
 
 def test_app_uses_the_loopback_interface_only():
-    from datajobs.cli import voila_command
+    from datajobs.cli.main import voila_command
 
     command = voila_command(8866)
     assert "--Voila.ip=127.0.0.1" in command and "--no-browser" in command

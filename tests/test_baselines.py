@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datajobs.evaluate import (
+from datajobs.model.candidates import BASELINE_MODELS, LookupClassifier, make_model
+from datajobs.model.evaluate import (
     cross_validate_configurations,
     holm_adjust,
     make_folds,
     paired_comparison,
     permutation_chance,
 )
-from datajobs.models import BASELINE_MODELS, LookupClassifier, make_model
 
 
 def frame_of(rows):
@@ -81,7 +81,7 @@ def test_permutation_chance_is_far_below_the_real_score(profiles):
 
 
 def test_bootstrap_intervals_hold_the_test_score_and_pair_the_gain(profiles):
-    from datajobs.evaluate import bootstrap_macro_f1, score_predictions
+    from datajobs.model.evaluate import bootstrap_macro_f1, score_predictions
 
     train, test = profiles.iloc[: len(profiles) // 2], profiles.iloc[len(profiles) // 2:]
     y_test = test["profile"].astype(object).to_numpy()

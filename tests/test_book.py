@@ -15,7 +15,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from datajobs import config
-from datajobs.book import (
+from datajobs.model.evaluate import LOOKUP_BASELINES
+from datajobs.publishing.run import (
     NOTEBOOKS,
     BookError,
     _execute,
@@ -23,7 +24,6 @@ from datajobs.book import (
     materialise_notebook,
     notebook_source,
 )
-from datajobs.evaluate import LOOKUP_BASELINES
 from tests.browser import chromium_page, crawl_book, pixel_spread, static_server
 from tests.conftest import build_quick_book
 from tests.predictor_page import FORM_PROFILES, fill_and_predict, python_answer, wait_ready, watch
@@ -108,7 +108,7 @@ def test_screenshots_index_and_predictor(sample_book, tmp_path):
 
 @pytest.fixture(scope="module")
 def book_model(sample_book):
-    from datajobs.predict import ProfileModel
+    from datajobs.model.profile_model import ProfileModel
 
     outputs, _ = sample_book
     return ProfileModel.load(outputs / "model")
@@ -160,7 +160,7 @@ def test_a_failing_cell_names_notebook_and_cell(tmp_path):
 def _use_timed_notebooks(monkeypatch, folder, specs: dict, log_path) -> None:
     """Make the book's plan tiny MyST notebooks that record when they start and end (and may sleep
     or fail); ``specs`` maps each name to (upstream notebooks, cell body). Tracking is off."""
-    from datajobs import book
+    from datajobs.publishing import run as book
 
     notebooks = []
     for name, (after, body) in specs.items():
@@ -216,7 +216,7 @@ def test_a_failing_notebook_stops_the_book_after_the_running_ones_finish(sample_
 
 
 def test_book_jobs_setting(monkeypatch):
-    from datajobs.book import book_jobs
+    from datajobs.publishing.run import book_jobs
 
     monkeypatch.setenv("DATAJOBS_BOOK_JOBS", "3")
     assert book_jobs() == 3
@@ -227,7 +227,7 @@ def test_book_jobs_setting(monkeypatch):
 
 def test_bad_data_stops_before_any_notebook(write_csv):
     path = write_csv("Entreprise;Metier;Diplome;Experience;Ville\nA;Data scientist;Master;1;Paris\n")
-    result = subprocess.run([sys.executable, "-m", "datajobs.cli", "book", "--data", str(path), "--profile", "quick",
+    result = subprocess.run([sys.executable, "-m", "datajobs.cli.main", "book", "--data", str(path), "--profile", "quick",
                              "--outputs", str(config.OUTPUTS_DIR / "test-bad")], capture_output=True, text=True)
     assert result.returncode == 2 and "Technologies" in result.stderr and str(path) in result.stderr
     assert "Traceback" not in result.stderr
@@ -349,7 +349,7 @@ def test_key_results_box_matches_the_chapters_and_the_results_tables(sample_book
 
 def test_small_five_label_file_builds_the_quick_book(tmp_path):
     # One build covers a label of the data's own and a file too small for the quick profile's folds.
-    from datajobs.synth import write_profiles_csv
+    from datajobs.data.synth import write_profiles_csv
     from tests.test_labels import NEW_LABEL, SMALL_FIVE_CLASSES, five_class_profiles
 
     path = write_profiles_csv(five_class_profiles(SMALL_FIVE_CLASSES), tmp_path / "five_small.csv")
@@ -378,7 +378,7 @@ EXERCISE_CHAPTERS = ("01_data_audit", "02_preprocessing", "03_model_comparison",
 def test_every_study_chapter_has_exercises_with_hidden_executed_solutions(sample_book):
     from bs4 import BeautifulSoup
 
-    from datajobs.student import find_exercises
+    from datajobs.publishing.student import find_exercises
 
     outputs, html = sample_book
     for name in EXERCISE_CHAPTERS:
@@ -402,7 +402,7 @@ def test_every_study_chapter_has_exercises_with_hidden_executed_solutions(sample
 
 def test_exercise_cells_finish_within_a_minute_in_the_quick_profile(sample_book):
     """The durations papermill recorded for each cell when the book executed the chapters."""
-    from datajobs.student import exercise_durations
+    from datajobs.publishing.student import exercise_durations
 
     outputs, _ = sample_book
     for name in EXERCISE_CHAPTERS:
@@ -412,7 +412,7 @@ def test_exercise_cells_finish_within_a_minute_in_the_quick_profile(sample_book)
 
 
 def test_launch_buttons_appear_only_with_a_repository_url(sample_book, monkeypatch):
-    from datajobs.book import build_html
+    from datajobs.publishing.run import build_html
 
     outputs, html = sample_book
     page = "outputs/test-sample/notebooks/02_preprocessing.html"
@@ -424,7 +424,7 @@ def test_launch_buttons_appear_only_with_a_repository_url(sample_book, monkeypat
 
 
 def test_pages_show_paths_relative_to_the_project_or_the_file_name_alone(tmp_path):
-    from datajobs.book import parameters_for_readers, path_for_readers
+    from datajobs.publishing.run import parameters_for_readers, path_for_readers
 
     assert path_for_readers(config.PROJECT_ROOT / "data" / "sample.csv") == "data/sample.csv"
     assert path_for_readers("outputs/results") == "outputs/results"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from datajobs import cache, evaluate
-from datajobs.models import make_model
+from datajobs.model import cache, evaluate
+from datajobs.model.candidates import make_model
 
 
 @pytest.fixture()

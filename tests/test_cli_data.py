@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from datajobs.cli import main
+from datajobs.cli.main import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "datajobs.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "datajobs.cli.main", *args], capture_output=True, text=True)
 
 
 def test_validate_sample_json(sample_path, capsys):

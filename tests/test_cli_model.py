@@ -9,12 +9,12 @@ import sys
 import pandas as pd
 import pytest
 
-from datajobs.cli import main
+from datajobs.cli.main import main
 from datajobs.config import PROFILE_LABELS
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "datajobs.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "datajobs.cli.main", *args], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_train_writes_native_model_and_metadata(model_dir, sample_path):
     metadata = json.loads((model_dir / "metadata.json").read_text())
     assert (model_dir / "model.cbm").stat().st_size > 10_000
     assert metadata["training_rows"] == 3000 and metadata["seed"] == 3
-    from datajobs.data import file_sha256
+    from datajobs.data.loading import file_sha256
 
     assert metadata["training_data"]["sha256"] == file_sha256(sample_path)
 

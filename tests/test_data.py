@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from datajobs.config import DIPLOMA_LEVELS, PROFILE_LABELS
-from datajobs.data import (
+from datajobs.data.loading import (
     DataFileError,
     load_profiles,
     normalise_diploma,

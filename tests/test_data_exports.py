@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from datajobs.cli import main
-from datajobs.data import DataFileError, load_profiles
+from datajobs.cli.main import main
+from datajobs.data.loading import DataFileError, load_profiles
 
 HEADER = "Entreprise;Metier;Technologies;Diplome;Experience;Ville"
 # Companies a French export holds, with the accents cp1252 encodes in one byte each.

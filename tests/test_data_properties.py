@@ -8,7 +8,7 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datajobs.data import DataFileError, load_profiles
+from datajobs.data.loading import DataFileError, load_profiles
 
 HEADER = ["Entreprise", "Metier", "Technologies", "Diplome", "Experience", "Ville"]
 cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)

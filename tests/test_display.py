@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from datajobs.display import column_name, configuration_name, readable
-from datajobs.evaluate import format_summary, summarise_results
-from datajobs.models import MODEL_NAMES, STRATEGIES, candidate_grid
+from datajobs.model.candidates import MODEL_NAMES, STRATEGIES, candidate_grid
+from datajobs.model.evaluate import format_summary, summarise_results
+from datajobs.report.display import column_name, configuration_name, readable
 
 
 def test_every_model_strategy_and_metric_of_the_comparison_has_a_name_without_code_spelling():
@@ -40,7 +40,7 @@ def test_a_summary_table_reads_in_words_in_cells_index_and_columns():
 
 
 def test_experience_levels_are_glossed_with_their_years():
-    from datajobs.display import experience_level_name
+    from datajobs.report.display import experience_level_name
 
     assert [experience_level_name(level) for level in ("débutant", "confirmé", "avancé", "expert", "missing")] == [
         "débutant (under 2 years)", "confirmé (2 to 5 years)", "avancé (5 to 8 years)", "expert (8 years or more)",
@@ -48,7 +48,7 @@ def test_experience_levels_are_glossed_with_their_years():
 
 
 def test_feature_names_and_the_scored_batch_read_for_people():
-    from datajobs.display import feature_name, scored_table
+    from datajobs.report.display import feature_name, scored_table
 
     assert [feature_name(name) for name in ("tech_R", "experience_value", "diploma_rank", "city")] == [
         "R", "exact years (as a category)", "diploma level", "city"]

@@ -11,12 +11,12 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from datajobs import config
-from datajobs.book import PROFILES, notebook_source
-from datajobs.calibration import DecisionRule, decision_weight_curve
-from datajobs.evaluate import score_predictions
-from datajobs.features import encode_by_majority_profile_leaky
-from datajobs.monitor import segment_drift
-from datajobs.student import (
+from datajobs.model.calibration import DecisionRule, decision_weight_curve
+from datajobs.model.evaluate import score_predictions
+from datajobs.model.features import encode_by_majority_profile_leaky
+from datajobs.ops.monitor import segment_drift
+from datajobs.publishing.run import PROFILES, notebook_source
+from datajobs.publishing.student import (
     STUDENT_NOTEBOOKS,
     ExerciseStructureError,
     find_exercises,

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from datajobs.features import (
+from datajobs.model.candidates import make_model
+from datajobs.model.features import (
     ExperienceFeatures,
     TechnologyEncoder,
     build_preprocessor,
     experience_level,
     impute_experience_by_class_leaky,
 )
-from datajobs.models import make_model
 
 
 def test_experience_levels_follow_the_study():

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datajobs import config, plots
-from datajobs.book import BookError, adapt_profile
-from datajobs.cli import main
-from datajobs.data import load_profiles, ordered_labels
-from datajobs.synth import generate_profiles, write_profiles_csv
-from datajobs.train import LabelError, choose_minority, class_counts, fit_profile_model
+from datajobs import config
+from datajobs.cli.main import main
+from datajobs.data.loading import load_profiles, ordered_labels
+from datajobs.data.synth import generate_profiles, write_profiles_csv
+from datajobs.model.train import LabelError, choose_minority, class_counts, fit_profile_model
+from datajobs.publishing.run import BookError, adapt_profile
+from datajobs.report import plots
 from tests.conftest import FAST_PARAMS
 
 matplotlib.use("Agg")
@@ -136,7 +137,7 @@ def test_too_small_label_stops_the_book_before_any_notebook(tmp_path):
         adapt_profile({**SMALL_FIVE_CLASSES, NEW_LABEL: 3}, "quick")
     path = write_profiles_csv(five_class_profiles({**SMALL_FIVE_CLASSES, NEW_LABEL: 3}), tmp_path / "tiny.csv")
     outputs = tmp_path / "outputs"
-    result = subprocess.run([sys.executable, "-m", "datajobs.cli", "book", "--data", str(path), "--profile", "quick",
+    result = subprocess.run([sys.executable, "-m", "datajobs.cli.main", "book", "--data", str(path), "--profile", "quick",
                              "--outputs", str(outputs)], capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "error" in line]
@@ -146,8 +147,8 @@ def test_too_small_label_stops_the_book_before_any_notebook(tmp_path):
 
 def test_thirty_row_file_trains_with_small_folds(tmp_path):
     # 30 rows: k-NN's 15 neighbours and SMOTE's 5 would exceed a training fold.
-    from datajobs.evaluate import cross_validate_configurations
-    from datajobs.models import make_model
+    from datajobs.model.candidates import make_model
+    from datajobs.model.evaluate import cross_validate_configurations
 
     sizes = {"Data scientist": 9, "Lead data scientist": 5, "Data engineer": 9, "Data architecte": 7}
     frame = load_profiles(write_profiles_csv(five_class_profiles(sizes), tmp_path / "thirty.csv")).frame

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from datajobs import config
-from datajobs.book import NOTEBOOKS, launch_settings
+from datajobs.publishing.run import NOTEBOOKS, launch_settings
 
 
 def test_no_launch_buttons_without_a_repository_url():

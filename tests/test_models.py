@@ -9,14 +9,14 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
 from datajobs.config import PROFILE_LABELS
-from datajobs.evaluate import (
+from datajobs.model.candidates import candidate_grid, make_model, supports
+from datajobs.model.evaluate import (
     cross_validate_configurations,
     make_folds,
     paired_comparison,
     summarise_results,
 )
-from datajobs.models import candidate_grid, make_model, supports
-from datajobs.predict import ProfileModel, predict_frame, profile_frame
+from datajobs.model.profile_model import ProfileModel, predict_frame, profile_frame
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_gradient_boosting_early_stopping_steps_aside_on_a_tiny_fold(profiles):
 
 def test_one_fit_at_a_time_gives_the_same_tuning_and_model(profiles, monkeypatch):
     # The quick profile fits in the notebook's own process (n_jobs=1): same trees, same scores.
-    from datajobs.train import DEFAULT_PARAMS, _parallel_fits, fit_profile_model, tune_catboost
+    from datajobs.model.train import DEFAULT_PARAMS, _parallel_fits, fit_profile_model, tune_catboost
 
     monkeypatch.setenv("DATAJOBS_CACHE_DIR", "off")
     small = profiles.iloc[:900].reset_index(drop=True)

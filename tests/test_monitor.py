@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datajobs.cli import main
-from datajobs.data import load_profiles
-from datajobs.monitor import (
+from datajobs.cli.main import main
+from datajobs.data.loading import load_profiles
+from datajobs.data.synth import write_profiles_csv
+from datajobs.model.train import fit_profile_model
+from datajobs.ops.monitor import (
     checks_table,
     make_shifted_batch,
     monitor_batch,
@@ -18,8 +20,6 @@ from datajobs.monitor import (
     population_stability_index,
     thresholds_table,
 )
-from datajobs.synth import write_profiles_csv
-from datajobs.train import fit_profile_model
 
 FAST = {"iterations": 60, "depth": 4, "learning_rate": 0.2}
 
@@ -90,7 +90,7 @@ def test_cli_prints_json(split, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("DATAJOBS_TRACKING", "off")
     model, reference, batch = split
     model_dir = model.save(tmp_path / "model")
-    from datajobs.data import profiles_to_raw_frame
+    from datajobs.data.loading import profiles_to_raw_frame
 
     write_profiles_csv(profiles_to_raw_frame(reference), tmp_path / "reference.csv")
     shifted = profiles_to_raw_frame(make_shifted_batch(batch, seed=3))

@@ -11,10 +11,10 @@ import sys
 import pandas as pd
 import pytest
 
-from datajobs import book
-from datajobs.book import BookError
-from datajobs.cli import main
-from datajobs.outputs import is_formula, neutralise_formulas
+from datajobs.cli.main import main
+from datajobs.data.writing import is_formula, neutralise_formulas
+from datajobs.publishing import run as book
+from datajobs.publishing.run import BookError
 
 BATCH = ("Entreprise;Technologies;Diplome;Experience;Ville\n"
          "=HYPERLINK(\"http://evil\");Python/SQL;Master;3;Paris\n"
@@ -83,7 +83,7 @@ def test_output_locked_by_excel_keeps_the_previous_file(model_dir, write_csv, tm
     def locked(source, destination):  # what Windows does while Excel holds the file open
         raise PermissionError(errno.EACCES, "Permission denied", str(destination))
 
-    monkeypatch.setattr("datajobs.outputs.os.replace", locked)
+    monkeypatch.setattr("datajobs.data.writing.os.replace", locked)
     assert main(["predict", "--model", str(model_dir), str(write_csv(BATCH)), "-o", str(target)]) == 2
     assert "open in Excel" in one_line_error(capsys)
     assert target.read_text() == "previous results\n"
@@ -104,7 +104,7 @@ def test_a_write_that_fails_half_way_leaves_no_half_file(model_dir, write_csv, t
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
-    monkeypatch.setattr("datajobs.predict._written_csv", streamed_piece_disk_full)
+    monkeypatch.setattr("datajobs.model.profile_model._written_csv", streamed_piece_disk_full)
     assert main(["predict", "--model", str(model_dir), str(write_csv(BATCH)), "-o", str(target)]) == 2
     assert "disk is full" in one_line_error(capsys)
     assert target.read_text() == "previous results\n"
@@ -134,7 +134,7 @@ def test_damaged_model_directory_is_named_in_one_line(model_dir, write_csv, tmp_
 def test_model_save_is_all_or_nothing(fast_model, model_dir, tmp_path, monkeypatch):
     import shutil
 
-    from datajobs.predict import ProfileModel
+    from datajobs.model.profile_model import ProfileModel
 
     target = tmp_path / "model"
     shutil.copytree(model_dir, target)
@@ -174,7 +174,7 @@ def test_failed_book_leaves_the_previous_outputs_and_html(tmp_path, sample_path,
 
 
 def test_validate_json_into_head_ends_quietly(sample_path):
-    result = subprocess.run(f"'{sys.executable}' -m datajobs.cli validate '{sample_path}' --json | head -n 2",
+    result = subprocess.run(f"'{sys.executable}' -m datajobs.cli.main validate '{sample_path}' --json | head -n 2",
                             shell=True, capture_output=True, text=True)
     assert result.stdout.startswith("{") and result.stderr == ""
 

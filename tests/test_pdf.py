@@ -12,7 +12,7 @@ import yaml
 from PIL import Image
 
 from datajobs import config
-from datajobs.pdf import make_pdf
+from datajobs.publishing.pdf import make_pdf
 from tests.browser import require_chromium
 
 pytestmark = pytest.mark.slow

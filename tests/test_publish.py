@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from datajobs import __version__, config
-from datajobs.book import BASE_URL_VARIABLE, add_site_settings, build_html, citation_substitutions
-from datajobs.publish import PublishError, publish_html, resolve_remote
+from datajobs.publishing.publish import PublishError, publish_html, resolve_remote
+from datajobs.publishing.run import BASE_URL_VARIABLE, add_site_settings, build_html, citation_substitutions
 
 WORKFLOW = config.PROJECT_ROOT / ".github" / "workflows" / "book.yml"
 

@@ -7,12 +7,12 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from datajobs.cli import main  # noqa: E402
-from datajobs.data import DataFileError, load_profiles  # noqa: E402
-from datajobs.evaluate import cross_validate_configurations  # noqa: E402
-from datajobs.models import make_model  # noqa: E402
-from datajobs.predict import predict_file  # noqa: E402
-from datajobs.scale import expand_inputs, score_files_on_dask  # noqa: E402
+from datajobs.cli.main import main  # noqa: E402
+from datajobs.data.loading import DataFileError, load_profiles  # noqa: E402
+from datajobs.model.candidates import make_model  # noqa: E402
+from datajobs.model.evaluate import cross_validate_configurations  # noqa: E402
+from datajobs.model.profile_model import predict_file  # noqa: E402
+from datajobs.ops.scale import expand_inputs, score_files_on_dask  # noqa: E402
 from tests.test_scoring import messy_batch_text  # noqa: E402
 
 
@@ -85,7 +85,7 @@ def test_comparison_through_the_dask_backend_equals_the_local_run(cluster, profi
 
 
 def test_tuning_on_dask_equals_the_local_tuning(cluster, profiles, monkeypatch, no_cache):
-    from datajobs.train import DEFAULT_PARAMS, tune_catboost
+    from datajobs.model.train import DEFAULT_PARAMS, tune_catboost
 
     small = profiles.iloc[:900].reset_index(drop=True)
     grid = {"depth": (4,), "l2_leaf_reg": (3.0, 10.0)}

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datajobs.columns import MISSING, catboost_frame, diploma_rank, split_technology_column
-from datajobs.data import DataFileError, load_profiles
-from datajobs.predict import predict_file, score_file, split_records
-from datajobs.synth import generate_profiles
+from datajobs.data.loading import DataFileError, load_profiles
+from datajobs.data.synth import generate_profiles
+from datajobs.model.columns import MISSING, catboost_frame, diploma_rank, split_technology_column
+from datajobs.model.profile_model import predict_file, score_file, split_records
 
 HEADER = ["Entreprise", "Metier", "Technologies", "Diplome", "Experience", "Ville"]
 
@@ -185,7 +185,7 @@ def test_cli_predict_streams_a_large_file_in_input_order(fast_model, tmp_path):
     source.write_text(messy_batch_text(3000, seed=11), encoding="utf-8", newline="")
     whole = predict_file(fast_model, source)
     target = tmp_path / "scored.csv"
-    result = subprocess.run([sys.executable, "-m", "datajobs.cli", "predict", "--model", str(model_dir), str(source),
+    result = subprocess.run([sys.executable, "-m", "datajobs.cli.main", "predict", "--model", str(model_dir), str(source),
                              "-o", str(target)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     scored = pd.read_csv(target, sep=";", dtype=str, keep_default_na=False)
@@ -198,7 +198,7 @@ def test_cli_predict_streams_a_large_file_in_input_order(fast_model, tmp_path):
 def test_calibration_softmax_is_scipys_to_the_bit():
     from scipy.special import softmax as scipy_softmax
 
-    from datajobs.calibration import softmax
+    from datajobs.model.calibration import softmax
 
     values = np.random.default_rng(0).normal(scale=8.0, size=(500, 4))
     np.testing.assert_array_equal(softmax(values, axis=1), scipy_softmax(values, axis=1))

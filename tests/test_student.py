@@ -9,9 +9,9 @@ import jupytext
 import nbformat
 import pytest
 
-from datajobs.book import PROFILES, _execute, notebook_source
-from datajobs.cli import main
-from datajobs.student import STUDENT_NOTEBOOKS, ZIP_NAME, find_exercises
+from datajobs.cli.main import main
+from datajobs.publishing.run import PROFILES, _execute, notebook_source
+from datajobs.publishing.student import STUDENT_NOTEBOOKS, ZIP_NAME, find_exercises
 
 pytestmark = pytest.mark.slow
 

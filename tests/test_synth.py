@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from datajobs.config import PROFILE_LABELS
-from datajobs.data import load_profiles
-from datajobs.synth import generate_profiles, load_frequency_tables, write_profiles_csv
+from datajobs.data.loading import load_profiles
+from datajobs.data.synth import generate_profiles, load_frequency_tables, write_profiles_csv
 
 
 def test_deterministic_per_seed():
@@ -57,6 +57,6 @@ def test_sample_marginals_close_to_real(real_path, sample_path):
 
 @pytest.mark.real_data
 def test_tables_are_current(real_path):
-    from datajobs.data import file_sha256
+    from datajobs.data.loading import file_sha256
 
     assert load_frequency_tables()["source"]["sha256"] == file_sha256(real_path)

@@ -10,8 +10,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from datajobs import config
-from datajobs.book import _execute, expected_seconds
-from datajobs.cli import build_parser, voila_command
+from datajobs.cli.main import build_parser, voila_command
+from datajobs.publishing.run import _execute, expected_seconds
 
 COMMANDS = ["validate", "synth", "train", "predict", "evaluate", "book", "monitor", "promote", "mlflow-ui", "app"]
 
@@ -38,7 +38,7 @@ def test_predict_help_names_registry_references_and_stdout(capsys):
 
 
 def test_predict_without_output_prints_what_help_says(fast_model, write_csv, tmp_path, capsys):
-    from datajobs.cli import main
+    from datajobs.cli.main import main
 
     model_dir = fast_model.save(tmp_path / "model")
     source = write_csv("Technologies;Diplome;Experience;Ville\nPython/Spark;Master;3;Paris\nSQL;PhD;1;Lyon\n")
@@ -74,7 +74,7 @@ def test_notebook_progress_and_no_kernel_transport_warning(tmp_path, capfd):
 
 
 def test_expected_duration_scales_with_rows_and_prefers_this_machine():
-    from datajobs.book import TYPICAL_SECONDS
+    from datajobs.publishing.run import TYPICAL_SECONDS
 
     startup = min(TYPICAL_SECONDS["quick"].values())
     typical = TYPICAL_SECONDS["quick"]["02_preprocessing"]

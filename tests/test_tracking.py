@@ -7,9 +7,9 @@ import warnings
 
 import pytest
 
-from datajobs import tracking
-from datajobs.cli import main
-from datajobs.predict import ProfileModel
+from datajobs.cli.main import main
+from datajobs.model.profile_model import ProfileModel
+from datajobs.ops import tracking
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_registry_round_trip_and_champion_rule(store, fast_model, tmp_path, samp
 
 
 def fast_model_example():
-    from datajobs.predict import profile_frame
+    from datajobs.model.profile_model import profile_frame
 
     return profile_frame("Python/Spark/SQL", "Master", "3", "Lyon", "KPMG")
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datajobs.cli import main
-from datajobs.data import DataFileError, load_profiles
-from datajobs.predict import METADATA_FILE, ProfileModel
-from datajobs.webexport import BUNDLE_GLOBAL, export_web_bundle
-from datajobs.widget import UNCERTAIN_MARGIN, check_form
+from datajobs.cli.main import main
+from datajobs.data.loading import DataFileError, load_profiles
+from datajobs.model.profile_model import METADATA_FILE, ProfileModel
+from datajobs.web.export import BUNDLE_GLOBAL, export_web_bundle
+from datajobs.web.widget import UNCERTAIN_MARGIN, check_form
 
 NODE = shutil.which("node")
 requires_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
@@ -168,7 +168,7 @@ def test_older_model_reads_its_training_file_again(fast_model, tmp_path, sample_
     values = metadata.pop("categorical_values")
     metadata["training_data"] = {"path": str(sample_path), "sha256": load_profiles(sample_path).report.sha256}
     (model_dir / METADATA_FILE).write_text(json.dumps(metadata))
-    from datajobs.webexport import training_categories
+    from datajobs.web.export import training_categories
 
     assert training_categories(ProfileModel.load(model_dir)) == values
     metadata["training_data"]["sha256"] = "0" * 64

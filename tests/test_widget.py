@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from datajobs.config import PROFILE_LABELS
-from datajobs.widget import PredictorForm, predict_profile, render_result_html
+from datajobs.web.widget import PredictorForm, predict_profile, render_result_html
 
 
 def test_valid_profile_gives_prediction_probabilities_and_reasons(fast_model):
@@ -82,7 +82,7 @@ def test_user_text_is_escaped(fast_model):
 
 
 def test_uncertain_when_top_two_are_close(fast_model):
-    from datajobs.widget import PredictionResult
+    from datajobs.web.widget import PredictionResult
 
     close = PredictionResult(predicted="Data scientist", uncertain_between=("Data scientist", "Lead data scientist"),
                              probabilities={"Data scientist": 0.45, "Lead data scientist": 0.4})

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from datajobs.data import DataFileError
+from datajobs.data.loading import DataFileError
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")

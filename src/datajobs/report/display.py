@@ -159,7 +159,7 @@ def readable(table: pd.DataFrame, labels: tuple[str, ...] = PROFILE_LABELS) -> p
 
 
 def scored_table(scored: pd.DataFrame):
-    """Profiles scored by :func:`datajobs.predict.predict_frame` as a table that fits the page (a pandas
+    """Profiles scored by :func:`datajobs.model.profile_model.predict_frame` as a table that fits the page (a pandas
     Styler): probabilities to 3 decimals, "not given" for a missing experience, stacks broken after
     each ``/``, long column names and warnings wrapped, every warning shown whole. The columns keep
     the names they have in the scored file (``predicted_metier``, ``proba_<class>``)."""

@@ -10,8 +10,8 @@ import pandas as pd
 import seaborn as sns
 
 from datajobs.config import PROFILE_LABELS
-from datajobs.data import RAW_HEADER, ordered_labels
-from datajobs.display import column_name, configuration_name, model_name, strategy_name
+from datajobs.data.loading import RAW_HEADER, ordered_labels
+from datajobs.report.display import column_name, configuration_name, model_name, strategy_name
 
 # The reference labels keep their colours whatever the data; a label of the data's own takes the
 # next colour of the same colour-blind palette (then of tab20 beyond ten labels).

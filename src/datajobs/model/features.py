@@ -1,6 +1,6 @@
 """Feature transformers, each fitted on training folds only.
 
-The input of every transformer is the canonical frame of :func:`datajobs.data.load_profiles`
+The input of every transformer is the canonical frame of :func:`datajobs.data.loading.load_profiles`
 (columns ``company``, ``technologies``, ``diploma``, ``experience``, ``city``). Nothing here looks
 at the label, except :func:`impute_experience_by_class_leaky`, which exists only so that the book
 can measure what that leak does to a score.
@@ -15,15 +15,16 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 
-# The encodings the scoring path also needs live in datajobs.columns (no scikit-learn import there).
-from datajobs.columns import (  # noqa: F401 (re-exported)
+from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS
+
+# The encodings the scoring path also needs live in datajobs.model.columns (no scikit-learn import there).
+from datajobs.model.columns import (  # noqa: F401 (re-exported)
     CATEGORICAL_CATBOOST_COLUMNS,
     MISSING,
     catboost_frame,
     diploma_rank,
     split_technology_column,
 )
-from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS
 
 OTHER = "other"
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from datajobs.evaluate import score_predictions
-from datajobs.features import split_technology_column
-from datajobs.predict import ProfileModel, predict_frame
+from datajobs.model.evaluate import score_predictions
+from datajobs.model.features import split_technology_column
+from datajobs.model.profile_model import ProfileModel, predict_frame
 
 EPSILON = 1e-4
 
@@ -193,7 +193,7 @@ def checks_table(checks: pd.DataFrame, columns: tuple[str, ...] | None = None):
     columns : tuple of str, optional
         The columns to show (code names, e.g. ``("check", "feature", "value", "verdict")``); all by default.
     """
-    from datajobs.display import column_name
+    from datajobs.report.display import column_name
 
     shown = checks[list(columns)] if columns else checks
     shown = shown.assign(feature=shown["feature"].map(column_name))

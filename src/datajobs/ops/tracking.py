@@ -171,7 +171,7 @@ def open_run(name: str, tags: dict | None = None) -> Tracker:
             mlflow.end_run()
         run = mlflow.start_run(run_name=name)
         tracker.mlflow, tracker.run_id = mlflow, run.info.run_id
-        from datajobs.train import git_commit
+        from datajobs.model.train import git_commit
 
         tracker.set_tags({"git_commit": git_commit() or "none", **(tags or {})})
     except Exception as error:
@@ -218,7 +218,7 @@ def log_profile_model(tracker: Tracker, model, model_dir: Path, register: bool =
         mlflow = tracker.mlflow
         from mlflow.models import infer_signature
 
-        from datajobs.predict import profile_frame
+        from datajobs.model.profile_model import profile_frame
 
         example = model.features(profile_frame("Python/Spark/SQL", "Master", "3", "Lyon", "KPMG"))
         # Integer columns would make MLflow's schema reject a missing value at inference time.

@@ -1,7 +1,7 @@
 """Scale-out on Dask: the model comparison, the tuning and batch scoring on a cluster.
 
-Nothing here is a home-made pool. The fits of :func:`datajobs.evaluate.cross_validate_configurations`
-and :func:`datajobs.train.tune_catboost` go through joblib's Dask backend when a scheduler is
+Nothing here is a home-made pool. The fits of :func:`datajobs.model.evaluate.cross_validate_configurations`
+and :func:`datajobs.model.train.tune_catboost` go through joblib's Dask backend when a scheduler is
 given; :func:`score_files_on_dask` sends pieces of whole records of a large file (or of a glob of
 files) to Dask workers and writes their scored rows back in input order.
 
@@ -94,7 +94,7 @@ def joblib_backend(scheduler: str | None = None) -> Iterator[Cluster | None]:
 # Batch scoring on a cluster
 # ---------------------------------------------------------------------------------------------
 def _model_files(model_dir: Path) -> dict[str, bytes]:
-    from datajobs.predict import METADATA_FILE, MODEL_FILE
+    from datajobs.model.profile_model import METADATA_FILE, MODEL_FILE
 
     return {name: (model_dir / name).read_bytes() for name in (MODEL_FILE, METADATA_FILE)}
 
@@ -107,7 +107,7 @@ def _worker_model(files: dict[str, bytes]):
     import hashlib
     import tempfile
 
-    from datajobs.predict import ProfileModel
+    from datajobs.model.profile_model import ProfileModel
 
     digest = hashlib.sha256(b"".join(files[name] for name in sorted(files))).hexdigest()
     if digest not in _WORKER_MODELS:
@@ -124,8 +124,14 @@ def score_piece(files: dict[str, bytes], name: str, header: bytes, body: bytes, 
     (returned as values: the client raises it with the whole file's name and line)."""
     import tempfile
 
-    from datajobs.data import DataFileError, load_profiles
-    from datajobs.predict import ScoringSummary, _scored_output, _shift_error, _written_csv, summary_csv
+    from datajobs.data.loading import DataFileError, load_profiles
+    from datajobs.model.profile_model import (
+        ScoringSummary,
+        _scored_output,
+        _shift_error,
+        _written_csv,
+        summary_csv,
+    )
 
     model = _worker_model(files)
     with tempfile.TemporaryDirectory(prefix="datajobs-piece-") as scratch:
@@ -166,12 +172,17 @@ def score_files_on_dask(model_dir: str | Path, inputs: list[Path], output: Path 
     ``one_file_per_input`` (``<folder>/<input name>``), or None: the predictions go to ``stream``
     as CSV. Pieces of whole records are submitted a few per worker at a time (memory on the client
     stays bounded) and written back strictly in input order: the bytes are those
-    :func:`datajobs.predict.score_file` writes on one machine.
+    :func:`datajobs.model.profile_model.score_file` writes on one machine.
     """
     import sys
 
-    from datajobs.data import DataFileError, load_profiles
-    from datajobs.predict import SCORING_CHUNK_BYTES, ScoringSummary, split_records, streams_as_utf8
+    from datajobs.data.loading import DataFileError, load_profiles
+    from datajobs.model.profile_model import (
+        SCORING_CHUNK_BYTES,
+        ScoringSummary,
+        split_records,
+        streams_as_utf8,
+    )
 
     chunk_bytes = chunk_bytes or SCORING_CHUNK_BYTES
     for source in inputs:

@@ -258,7 +258,7 @@ To use your own labelled file, set `data_path` to it.
 
 
 def _quick_summary() -> str:
-    from datajobs.book import PROFILES
+    from datajobs.publishing.run import PROFILES
 
     values = {key: value for parameters in PROFILES[STUDENT_PROFILE].values() for key, value in parameters.items()}
     return ", ".join(f"`{key} = {value!r}`" for key, value in values.items())
@@ -285,7 +285,7 @@ def write_student_edition(out_dir: str | Path = config.PROJECT_ROOT / "_build" /
     """
     import nbformat
 
-    from datajobs.book import PROFILES, notebook_source
+    from datajobs.publishing.run import PROFILES, notebook_source
 
     out_dir = Path(out_dir)
     if out_dir.exists():

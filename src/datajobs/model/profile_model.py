@@ -27,15 +27,15 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
-from datajobs.calibration import DecisionRule, VectorScaling
-from datajobs.columns import (
+from datajobs.config import label_slug
+from datajobs.data.loading import FEATURE_COLUMNS, RAW_HEADER, DataFileError, LoadedProfiles, load_profiles
+from datajobs.model.calibration import DecisionRule, VectorScaling
+from datajobs.model.columns import (
     CATEGORICAL_CATBOOST_COLUMNS,
     catboost_frame,
     distinct_codes,
     split_technology_column,
 )
-from datajobs.config import label_slug
-from datajobs.data import FEATURE_COLUMNS, RAW_HEADER, DataFileError, LoadedProfiles, load_profiles
 
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
@@ -152,7 +152,7 @@ class ProfileModel:
         import shutil
         import tempfile
 
-        from datajobs.outputs import OutputError, _reason
+        from datajobs.data.writing import OutputError, _reason
 
         directory = Path(directory)
         try:
@@ -302,7 +302,7 @@ def _scored_output(model: ProfileModel, loaded: LoadedProfiles, raw: bool = Fals
     for column in predictions.columns:
         output[column] = predictions[column].to_numpy()
     if not raw:
-        from datajobs.outputs import neutralise_formulas
+        from datajobs.data.writing import neutralise_formulas
 
         safe, changed = neutralise_formulas(output, skip=("warnings",))
         if any(changed):
@@ -371,7 +371,7 @@ def predict_file(model: ProfileModel, input_path: str | Path, output_path: str |
     delimiter (see :func:`_output_encoding`). Formula-like cells are neutralised unless ``raw``.
     The whole file is held in memory and returned; :func:`score_file` streams a CSV of any size.
     """
-    from datajobs.outputs import write_table
+    from datajobs.data.writing import write_table
 
     loaded = load_profiles(input_path, sheet=sheet)
     output = _scored_output(model, loaded, raw)
@@ -468,7 +468,7 @@ def streams_as_utf8(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) ->
 
 
 def load_chunks(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> Iterator[LoadedProfiles]:
-    """Load a file as successive :class:`~datajobs.data.LoadedProfiles` of at most about
+    """Load a file as successive :class:`~datajobs.data.loading.LoadedProfiles` of at most about
     ``chunk_bytes`` each, in input order (a small file, or one that is not UTF-8 text, is loaded in
     one piece, as is)."""
     path = Path(path)
@@ -509,7 +509,7 @@ def score_file(model: ProfileModel, input_path: str | Path, output_path: str | P
     otherwise writes the prediction, probabilities and warnings as CSV to ``stream`` (standard
     output by default).
     """
-    from datajobs.outputs import atomic_path
+    from datajobs.data.writing import atomic_path
 
     summary = ScoringSummary()
     with contextlib.ExitStack() as stack:
@@ -540,7 +540,7 @@ def score_file(model: ProfileModel, input_path: str | Path, output_path: str | P
 def profile_frame(technologies: str = "", diploma: str | None = None, experience: float | str | None = None,
                   city: str | None = None, company: str | None = None) -> pd.DataFrame:
     """One canonical profile built from form values, normalised by the loader's own rules."""
-    from datajobs.data import (
+    from datajobs.data.loading import (
         normalise_city,
         normalise_company,
         normalise_diploma,

@@ -1,7 +1,7 @@
 """The ``datajobs`` command: validate, synth, train, predict, evaluate, book, pdf, publish, app, monitor,
 student, export-web.
 
-Every sub-command turns a :class:`~datajobs.data.DataFileError` (or any other expected failure)
+Every sub-command turns a :class:`~datajobs.data.loading.DataFileError` (or any other expected failure)
 into one line on stderr and exit status 2: users see what is wrong with their file, not a
 traceback.
 """
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from datajobs import config
-from datajobs.data import DataFileError
+from datajobs.data.loading import DataFileError
 
 
 class UsageError(Exception):
@@ -23,7 +23,7 @@ class UsageError(Exception):
 
 
 def _command_validate(args: argparse.Namespace) -> int:
-    from datajobs.data import load_profiles
+    from datajobs.data.loading import load_profiles
 
     loaded = load_profiles(args.input, sheet=args.sheet)
     if args.json:
@@ -34,7 +34,7 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 
 def _command_synth(args: argparse.Namespace) -> int:
-    from datajobs.synth import generate_profiles, write_profiles_csv
+    from datajobs.data.synth import generate_profiles, write_profiles_csv
 
     if args.rows < 1:
         raise UsageError("--rows must be at least 1")
@@ -45,10 +45,10 @@ def _command_synth(args: argparse.Namespace) -> int:
 
 def _load_model(reference: str):
     """A model directory, or a registry reference such as models:/datajobs-profile-classifier@champion."""
-    from datajobs.predict import ProfileModel
+    from datajobs.model.profile_model import ProfileModel
 
     if reference.startswith("models:/"):
-        from datajobs.tracking import resolve_model_directory
+        from datajobs.ops.tracking import resolve_model_directory
 
         try:
             return ProfileModel.load(resolve_model_directory(reference))
@@ -60,9 +60,9 @@ def _load_model(reference: str):
 
 
 def _command_train(args: argparse.Namespace) -> int:
-    from datajobs.data import load_profiles
-    from datajobs.evaluate import label_slug
-    from datajobs.train import LabelError, fit_profile_model
+    from datajobs.data.loading import load_profiles
+    from datajobs.model.evaluate import label_slug
+    from datajobs.model.train import LabelError, fit_profile_model
 
     loaded = load_profiles(args.data, sheet=args.sheet)
     try:
@@ -73,7 +73,7 @@ def _command_train(args: argparse.Namespace) -> int:
     except LabelError as error:
         raise UsageError(f"{args.data}: {error}") from None
     model.save(args.out)
-    from datajobs import tracking
+    from datajobs.ops import tracking
 
     with tracking.start_run("datajobs train", {"entry_point": "datajobs train"}) as tracker:
         tracker.log_params({"data_path": str(Path(args.data).resolve()), "data_sha256": loaded.report.sha256,
@@ -98,9 +98,9 @@ def _command_train(args: argparse.Namespace) -> int:
 
 
 def _command_monitor(args: argparse.Namespace) -> int:
-    from datajobs import tracking
-    from datajobs.data import load_profiles
-    from datajobs.monitor import THRESHOLDS, monitor_batch, overall_verdict
+    from datajobs.data.loading import load_profiles
+    from datajobs.ops import tracking
+    from datajobs.ops.monitor import THRESHOLDS, monitor_batch, overall_verdict
 
     model = _load_model(args.model)
     reference = load_profiles(args.reference)
@@ -126,7 +126,7 @@ def _command_monitor(args: argparse.Namespace) -> int:
 
 
 def _command_predict(args: argparse.Namespace) -> int:
-    from datajobs.predict import ScoringSummary, predict_file, score_file, summary_csv
+    from datajobs.model.profile_model import ScoringSummary, predict_file, score_file, summary_csv
 
     if args.dask:
         summary = _predict_on_dask(args)
@@ -150,7 +150,7 @@ def _command_predict(args: argparse.Namespace) -> int:
 
 
 def _predict_on_dask(args: argparse.Namespace):
-    from datajobs.scale import ScaleError, expand_inputs, score_files_on_dask
+    from datajobs.ops.scale import ScaleError, expand_inputs, score_files_on_dask
 
     if args.model.startswith("models:/"):
         raise UsageError("--dask takes a model directory (export a registry model with `datajobs` first)")
@@ -167,9 +167,9 @@ def _predict_on_dask(args: argparse.Namespace):
 
 
 def _command_evaluate(args: argparse.Namespace) -> int:
-    from datajobs.data import load_profiles
-    from datajobs.evaluate import label_slug, score_predictions
-    from datajobs.train import labelled_rows
+    from datajobs.data.loading import load_profiles
+    from datajobs.model.evaluate import label_slug, score_predictions
+    from datajobs.model.train import labelled_rows
 
     model = _load_model(args.model)
     frame, excluded = labelled_rows(load_profiles(args.data, sheet=args.sheet).frame)
@@ -190,7 +190,7 @@ def _command_evaluate(args: argparse.Namespace) -> int:
 
 
 def _command_book(args: argparse.Namespace) -> int:
-    from datajobs.book import BookError, run_book
+    from datajobs.publishing.run import BookError, run_book
 
     try:
         html = run_book(args.data, profile=args.profile, seed=args.seed, outputs_dir=args.outputs,
@@ -202,8 +202,8 @@ def _command_book(args: argparse.Namespace) -> int:
 
 
 def _command_pdf(args: argparse.Namespace) -> int:
-    from datajobs.book import BookError
-    from datajobs.pdf import make_pdf
+    from datajobs.publishing.pdf import make_pdf
+    from datajobs.publishing.run import BookError
 
     try:
         make_pdf(args.outputs, args.build_parent)
@@ -213,7 +213,7 @@ def _command_pdf(args: argparse.Namespace) -> int:
 
 
 def _command_publish(args: argparse.Namespace) -> int:
-    from datajobs.publish import PublishError, publish_html
+    from datajobs.publishing.publish import PublishError, publish_html
 
     try:
         publish_html(args.html, remote=args.remote)
@@ -223,7 +223,7 @@ def _command_publish(args: argparse.Namespace) -> int:
 
 
 def _command_export_web(args: argparse.Namespace) -> int:
-    from datajobs.webexport import export_web_bundle
+    from datajobs.web.export import export_web_bundle
 
     path = export_web_bundle(args.model, args.output)
     print(f"wrote the browser predictor bundle ({path.stat().st_size / 1e6:.2f} MB) to {path}")
@@ -249,8 +249,8 @@ def _command_app(args: argparse.Namespace) -> int:
     import os
     import subprocess
 
-    from datajobs.book import materialise_notebook, notebook_source
-    from datajobs.train import load_or_train_model
+    from datajobs.model.train import load_or_train_model
+    from datajobs.publishing.run import materialise_notebook, notebook_source
 
     # Train once here if needed, so the page does not wait for it at its first visit.
     model_dir = Path(args.model).resolve()
@@ -262,7 +262,7 @@ def _command_app(args: argparse.Namespace) -> int:
 
 
 def _command_promote(args: argparse.Namespace) -> int:
-    from datajobs import tracking
+    from datajobs.ops import tracking
 
     if not tracking.tracking_enabled():
         raise UsageError("tracking is off (DATAJOBS_TRACKING=off): there is no registry to promote in")
@@ -277,7 +277,7 @@ def _command_promote(args: argparse.Namespace) -> int:
 
 
 def _command_student(args: argparse.Namespace) -> int:
-    from datajobs.student import ZIP_NAME, ExerciseStructureError, write_student_edition
+    from datajobs.publishing.student import ZIP_NAME, ExerciseStructureError, write_student_edition
 
     try:
         folder = write_student_edition(args.out, make_zip=not args.no_zip)
@@ -291,7 +291,7 @@ def _command_student(args: argparse.Namespace) -> int:
 def _command_mlflow_ui(args: argparse.Namespace) -> int:
     import subprocess
 
-    from datajobs.tracking import tracking_uri
+    from datajobs.ops.tracking import tracking_uri
 
     uri = tracking_uri()
     config.MLFLOW_DIR.mkdir(parents=True, exist_ok=True)

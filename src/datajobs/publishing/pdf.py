@@ -25,7 +25,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from datajobs import config
-from datajobs.book import BASE_URL_VARIABLE, BookError, build_html, check_executed_notebooks, resolve_path
+from datajobs.publishing.run import (
+    BASE_URL_VARIABLE,
+    BookError,
+    build_html,
+    check_executed_notebooks,
+    resolve_path,
+)
 
 CHROMIUM = os.environ.get("DATAJOBS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

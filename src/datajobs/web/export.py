@@ -1,14 +1,14 @@
 """Export the fitted model for the browser: one JavaScript file that the predictor page loads.
 
 The bundle holds everything the in-browser predictor (``resources/web/predictor.js``) needs to give
-the *same* probabilities as :meth:`datajobs.predict.ProfileModel.predict_proba`, with no server:
+the *same* probabilities as :meth:`datajobs.model.profile_model.ProfileModel.predict_proba`, with no server:
 
 - CatBoost's own JSON export of the trees, with its categorical CTR tables and the table of
   category hashes (so no hash function is ported to JavaScript);
 - the calibration, the decision rule and the class order;
 - the form's vocabularies (technologies, diplomas, known cities and companies);
 - the loader's normalisation tables, so the browser canonicalises typed values like
-  :func:`datajobs.data.load_profiles`.
+  :func:`datajobs.data.loading.load_profiles`.
 
 A page opened from ``file://`` cannot ``fetch()`` a JSON file, so the bundle is a script that
 assigns a global (``globalThis.datajobsPredictorBundle``) followed by the evaluator, which then
@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 from catboost import Pool
 
-from datajobs.calibration import EPSILON
 from datajobs.config import (
     DIPLOMA_LEVELS,
     EXPERIENCE_MAX_YEARS,
@@ -34,10 +33,11 @@ from datajobs.config import (
     PROJECT_ROOT,
     RESOURCES_DIR,
 )
-from datajobs.data import _COMPANY_CASING, _NO_EXPERIENCE, DataFileError, file_sha256, load_profiles
-from datajobs.features import CATEGORICAL_CATBOOST_COLUMNS, MISSING
-from datajobs.predict import ProfileModel
-from datajobs.vocabulary import CITY_LOOKUP, DIPLOMA_FIRST_WORDS, TECHNOLOGY_LOOKUP
+from datajobs.data.loading import _COMPANY_CASING, _NO_EXPERIENCE, DataFileError, file_sha256, load_profiles
+from datajobs.data.vocabulary import CITY_LOOKUP, DIPLOMA_FIRST_WORDS, TECHNOLOGY_LOOKUP
+from datajobs.model.calibration import EPSILON
+from datajobs.model.features import CATEGORICAL_CATBOOST_COLUMNS, MISSING
+from datajobs.model.profile_model import ProfileModel
 
 BUNDLE_FORMAT = 1
 BUNDLE_GLOBAL = "datajobsPredictorBundle"
@@ -68,7 +68,7 @@ def training_categories(model: ProfileModel) -> dict[str, list[str]]:
     if not path or not path.is_file() or file_sha256(path) != training.get("sha256"):
         raise DataFileError(path or "<model metadata>", "the model does not list its categorical values and its "
                             "training file is missing or changed: retrain the model with `datajobs train`")
-    from datajobs.train import categorical_values, labelled_rows
+    from datajobs.model.train import categorical_values, labelled_rows
 
     frame, _ = labelled_rows(load_profiles(path).frame)
     return categorical_values(model.features(frame))

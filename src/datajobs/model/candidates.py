@@ -1,6 +1,6 @@
 """Factories returning *unfitted* pipelines: every candidate model × imbalance strategy.
 
-Each pipeline takes the canonical frame of :func:`datajobs.data.load_profiles` and contains every
+Each pipeline takes the canonical frame of :func:`datajobs.data.loading.load_profiles` and contains every
 fitted step (encoders, imputers, samplers), so cross-validation fits them on training folds only.
 Resampling happens inside :class:`imblearn.pipeline.Pipeline`, which applies samplers during
 ``fit`` and never during ``predict``.
@@ -25,9 +25,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from datajobs.columns import stack_text
 from datajobs.config import CATBOOST_PARAMS, SEED
-from datajobs.features import (
+from datajobs.model.columns import stack_text
+from datajobs.model.features import (
     CATEGORICAL_CATBOOST_COLUMNS,
     build_preprocessor,
     catboost_frame,
@@ -341,7 +341,7 @@ SEED_STUDY_PARAMS = {"iterations": 200, "depth": 3, "learning_rate": 0.4, "l2_le
 
 def make_seed_study_model(seed: int = SEED, thread_count: int = 1) -> Pipeline:
     """The seed study's CatBoost configuration as an unfitted pipeline (its leaky imputation is
-    :func:`datajobs.features.impute_experience_by_class_leaky`, applied to the data beforehand)."""
+    :func:`datajobs.model.features.impute_experience_by_class_leaky`, applied to the data beforehand)."""
     return Pipeline([
         ("features", CatBoostFeatures(include_company=False)),
         ("classifier", CatBoostProfileClassifier(**SEED_STUDY_PARAMS, random_seed=seed, thread_count=thread_count)),

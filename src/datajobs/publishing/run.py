@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from datajobs import config
-from datajobs.data import file_sha256, load_profiles
-from datajobs.models import KNN_NEIGHBOURS, SMOTE_NEIGHBOURS
+from datajobs.data.loading import file_sha256, load_profiles
+from datajobs.model.candidates import KNN_NEIGHBOURS, SMOTE_NEIGHBOURS
 
 # Executed in this order; "after" names the notebooks whose outputs a notebook reads.
 NOTEBOOKS: tuple[dict, ...] = (
@@ -93,7 +93,7 @@ def is_synthetic_sample(data_sha256: str) -> bool:
 
 def package_fingerprint() -> str:
     """Hash of the package's source: a code change invalidates cached notebooks."""
-    from datajobs.cache import code_digest
+    from datajobs.model.cache import code_digest
 
     return code_digest()
 
@@ -170,7 +170,7 @@ def adapt_profile(counts: dict[str, int], profile: str) -> tuple[dict[str, dict]
     BookError
         In one line naming the label and its row count, when a label has too few rows.
     """
-    from datajobs.train import CALIBRATION_SPLITS, LabelError, check_class_counts
+    from datajobs.model.train import CALIBRATION_SPLITS, LabelError, check_class_counts
 
     parameters = {name: dict(values) for name, values in PROFILES[profile].items()}
     needed = next(rows for rows in range(CALIBRATION_SPLITS, 1000)
@@ -318,7 +318,7 @@ def execute_notebooks(data_path: Path, profile: str = "full", seed: int = config
         raise BookError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
     progress = sys.stderr.isatty() if progress is None else progress
     loaded = load_profiles(data_path)  # fail early, with the loader's clear error, on a bad file
-    from datajobs.train import class_counts, labelled_rows
+    from datajobs.model.train import class_counts, labelled_rows
 
     adapted, notes = adapt_profile(class_counts(labelled_rows(loaded.frame)[0]), profile)
     for name, note in notes.items():
@@ -461,7 +461,7 @@ def _prepare_tracking_store() -> None:
     """Create the MLflow store and experiment once, here, when notebooks side by side would both
     find it missing and race to create it. Tracking problems never stop the book: the notebooks
     report them on their pages."""
-    from datajobs import tracking
+    from datajobs.ops import tracking
 
     uri = tracking.tracking_uri()
     if not tracking.tracking_enabled() or not uri.startswith("sqlite:///") or Path(uri[len("sqlite:///"):]).is_file():
@@ -472,7 +472,7 @@ def _prepare_tracking_store() -> None:
 
 def _write_manifest(path: Path, data_path: Path, data_sha: str, profile: str, seed: int,
                     runs: list[NotebookRun]) -> None:
-    from datajobs.train import git_commit, package_versions
+    from datajobs.model.train import git_commit, package_versions
 
     manifest = {
         "data_path": project_relative(data_path), "data_sha256": data_sha,
@@ -565,7 +565,7 @@ def _jupyter_book() -> str:
 
 def export_predictor_bundle(outputs_dir: Path, log=print) -> Path:
     """The browser bundle of the model the notebooks trained (``outputs/web/``), for the predictor page."""
-    from datajobs.webexport import BUNDLE_FILE_NAME, export_web_bundle
+    from datajobs.web.export import BUNDLE_FILE_NAME, export_web_bundle
 
     started = time.perf_counter()
     path = export_web_bundle(outputs_dir / "model", outputs_dir / "web" / BUNDLE_FILE_NAME)
@@ -578,7 +578,7 @@ def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print
     """Run ``jupyter-book build -W -n --keep-going`` and return the HTML folder.
 
     ``builder="singlehtml"`` writes the whole book as one page (``_build/singlehtml``), which
-    :mod:`datajobs.pdf` prints; ``predictor_bundle`` is the model's browser bundle the predictor page loads.
+    :mod:`datajobs.publishing.pdf` prints; ``predictor_bundle`` is the model's browser bundle the predictor page loads.
     """
     vendored = config.PROJECT_ROOT / "book" / "_static" / "vendor"
     if not (vendored / "embed-amd.js").is_file():
@@ -586,7 +586,7 @@ def build_html(outputs_dir: Path, build_parent: Path, synthetic: bool, log=print
     if not (vendored / "anywidget.js").is_file():
         raise BookError(f"the predictor's widget JavaScript is not vendored in {vendored}: run `make setup`")
     if predictor_bundle is None:  # a rebuild of an existing run (tests, the PDF) uses the bundle it exported
-        from datajobs.webexport import BUNDLE_FILE_NAME
+        from datajobs.web.export import BUNDLE_FILE_NAME
 
         exported = outputs_dir / "web" / BUNDLE_FILE_NAME
         predictor_bundle = exported if exported.is_file() else None
@@ -672,7 +672,7 @@ def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SE
     started = time.perf_counter()
     log(f"book on {project_relative(data_path)} ({profile} profile)")
     # A bad file, or a label too small for the profile, stops here: nothing backed up or executed.
-    from datajobs.train import class_counts, labelled_rows
+    from datajobs.model.train import class_counts, labelled_rows
 
     adapt_profile(class_counts(labelled_rows(load_profiles(data_path).frame)[0]), profile)
     try:

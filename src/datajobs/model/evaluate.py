@@ -26,8 +26,8 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from tqdm.auto import tqdm
 
 from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, PROFILE_LABELS, SEED, label_slug  # noqa: F401
-from datajobs.data import ordered_labels
-from datajobs.models import candidate_grid, make_model
+from datajobs.data.loading import ordered_labels
+from datajobs.model.candidates import candidate_grid, make_model
 
 METRICS = ("macro_f1", "balanced_accuracy", "accuracy")
 
@@ -178,11 +178,11 @@ def cross_validate_configurations(
         Canonical labelled profiles (``profile`` is the target).
     configurations : dict, optional
         ``(model, strategy) → factory`` returning an unfitted estimator. Defaults to every
-        supported pair of :func:`datajobs.models.candidate_grid`.
+        supported pair of :func:`datajobs.model.candidates.candidate_grid`.
     n_splits, n_repeats, seed : int
         The folds.
     include_company, fast : bool
-        Passed to :func:`datajobs.models.make_model` for the default configurations.
+        Passed to :func:`datajobs.model.candidates.make_model` for the default configurations.
     n_jobs : int
         Folds fitted in parallel on this machine (each fit then uses ``cores // n_jobs`` threads;
         with 1, the folds are fitted one after another in this process, on one thread).
@@ -194,7 +194,7 @@ def cross_validate_configurations(
         The results are the same as on this machine.
     use_cache : bool
         Reuse the scores of a (data, configuration, fold, package code) already fitted, from
-        :mod:`datajobs.cache`; only new folds are fitted.
+        :mod:`datajobs.model.cache`; only new folds are fitted.
 
     Returns
     -------
@@ -202,8 +202,8 @@ def cross_validate_configurations(
         One row per (model, strategy, repeat, fold) with every metric of
         :func:`score_predictions` and the fit and predict times.
     """
-    from datajobs import cache
-    from datajobs.scale import joblib_backend
+    from datajobs.model import cache
+    from datajobs.ops.scale import joblib_backend
 
     if configurations is None:
         configurations = {

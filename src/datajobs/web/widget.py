@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 import matplotlib.colors
 import numpy as np
 
-from datajobs.columns import stack_text
 from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS
-from datajobs.data import _clean_text as clean_text
-from datajobs.data import normalise_experience, split_technologies
-from datajobs.plots import label_colours
-from datajobs.predict import ProfileModel, profile_frame
-from datajobs.vocabulary import TECHNOLOGY_LOOKUP, make_key
-from datajobs.webexport import UNCERTAIN_MARGIN
+from datajobs.data.loading import _clean_text as clean_text
+from datajobs.data.loading import normalise_experience, split_technologies
+from datajobs.data.vocabulary import TECHNOLOGY_LOOKUP, make_key
+from datajobs.model.columns import stack_text
+from datajobs.model.profile_model import ProfileModel, profile_frame
+from datajobs.report.plots import label_colours
+from datajobs.web.export import UNCERTAIN_MARGIN
 
 UNKNOWN_DIPLOMA = "(not given)"
 TOP_CONTRIBUTIONS = 5
@@ -231,7 +231,7 @@ def _predictor_widget_class():
     import traitlets
 
     from datajobs.config import RESOURCES_DIR
-    from datajobs.webexport import evaluator_source
+    from datajobs.web.export import evaluator_source
 
     class PredictorWidget(anywidget.AnyWidget):
         """The form's front end: checks, normalises and predicts in the browser (see ``form.js``)."""
@@ -270,7 +270,7 @@ class PredictorForm:
     def bundle(self) -> dict:
         """The model bundle the browser needs (built once, on the first request)."""
         if self._bundle is None:
-            from datajobs.webexport import build_bundle
+            from datajobs.web.export import build_bundle
 
             self._bundle = build_bundle(self.model)
         return self._bundle

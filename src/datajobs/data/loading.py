@@ -29,7 +29,7 @@ from datajobs.config import (
     FREQUENCY_TABLES_PATH,
     PROFILE_LABELS,
 )
-from datajobs.vocabulary import (
+from datajobs.data.vocabulary import (
     CITY_LOOKUP,
     DIPLOMA_FIRST_WORDS,
     PROFILE_LOOKUP,

@@ -22,19 +22,19 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from datajobs import __version__
-from datajobs.calibration import choose_class_weight, fit_vector_scaling
-from datajobs.columns import split_technology_column, stack_text
 from datajobs.config import (
     CATBOOST_PARAMS,
     DIPLOMA_LEVELS,
     PROJECT_ROOT,
     SEED,
 )
-from datajobs.data import ordered_labels
-from datajobs.evaluate import label_slug, score_predictions
-from datajobs.features import CATEGORICAL_CATBOOST_COLUMNS
-from datajobs.models import CatBoostFeatures, CatBoostProfileClassifier
-from datajobs.predict import ProfileModel
+from datajobs.data.loading import ordered_labels
+from datajobs.model.calibration import choose_class_weight, fit_vector_scaling
+from datajobs.model.candidates import CatBoostFeatures, CatBoostProfileClassifier
+from datajobs.model.columns import split_technology_column, stack_text
+from datajobs.model.evaluate import label_slug, score_predictions
+from datajobs.model.features import CATEGORICAL_CATBOOST_COLUMNS
+from datajobs.model.profile_model import ProfileModel
 
 DEFAULT_PARAMS: dict = dict(CATBOOST_PARAMS)
 # A small search around the defaults: tree depth (interactions) and L2 regularisation (the rare
@@ -63,7 +63,7 @@ def labelled_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def class_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """Rows per label of the labelled rows, in class order (:func:`datajobs.data.ordered_labels`)."""
+    """Rows per label of the labelled rows, in class order (:func:`datajobs.data.loading.ordered_labels`)."""
     counts = frame["profile"].value_counts()
     return {label: int(counts[label]) for label in ordered_labels(counts.index)}
 
@@ -112,7 +112,7 @@ def _fold_probabilities(frame: pd.DataFrame, params: dict, include_company: bool
 
 def _oof_key(frame_digest: str, params: dict, include_company: bool, n_splits: int, seed: int,
              classes: tuple[str, ...]) -> str:
-    from datajobs import cache
+    from datajobs.model import cache
 
     # CatBoost gives the same trees whatever its thread count (checked), so it is not in the key.
     return cache.make_key(kind="out-of-fold", data=frame_digest, params=params, include_company=include_company,
@@ -134,7 +134,7 @@ def _parallel_fits(tasks: list, n_jobs: int = -1) -> list:
 
     from joblib import Parallel, delayed
 
-    from datajobs.scale import default_scheduler, joblib_backend
+    from datajobs.ops.scale import default_scheduler, joblib_backend
 
     if n_jobs != -1 and n_jobs < 1:
         raise ValueError(f"n_jobs must be -1 (one per core) or a whole number of fits, 1 or more; got {n_jobs}")
@@ -157,13 +157,13 @@ def out_of_fold_probabilities_for(frame: pd.DataFrame, candidates: list[dict], i
                                   n_jobs: int = -1) -> list[np.ndarray]:
     """Out-of-fold raw probabilities of several parameter sets, their folds fitted side by side.
 
-    Each result is cached (:mod:`datajobs.cache`) by data, parameters, folds and package code, so
+    Each result is cached (:mod:`datajobs.model.cache`) by data, parameters, folds and package code, so
     the notebook that tunes and then fits the chosen parameters pays for those folds once.
     ``also`` holds more ``(function, args)`` fits to run in the same batch; their results follow.
     Columns are in ``classes`` order, by default the data's labels. ``n_jobs``: fits side by
     side (see :func:`_parallel_fits`).
     """
-    from datajobs import cache
+    from datajobs.model import cache
 
     y = _labels(frame)
     classes = tuple(classes or ordered_labels(y))
@@ -205,7 +205,7 @@ def tune_catboost(frame: pd.DataFrame, grid: dict[str, tuple] = TUNING_GRID, bas
 
     Returns one row per candidate (its parameters, macro-F1 with the plain arg-max and with the
     tuned rule, the minority class's F1 and weight, log-loss, seconds), best first. With a
-    ``tracker`` (:class:`datajobs.tracking.Tracker`), each candidate is logged as a nested run.
+    ``tracker`` (:class:`datajobs.ops.tracking.Tracker`), each candidate is logged as a nested run.
     Every fold of every candidate is fitted side by side (on a Dask cluster with
     ``DATAJOBS_DASK_SCHEDULER``), ``n_jobs`` at a time (-1: one per core).
     """
@@ -321,7 +321,7 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
         "minority_class": minority,
         "training_data": {"path": data_path, "sha256": data_sha256 or frame_sha256(frame)},
         # The values of each categorical column seen in training: the browser export needs them to
-        # read CatBoost's category hashes (see datajobs.webexport), and the web form lists them.
+        # read CatBoost's category hashes (see datajobs.web.export), and the web form lists them.
         "categorical_values": categorical_values(features.transform(frame)),
         "cv_metrics": {"method": f"out-of-fold, stratified {calibration_splits}-fold, calibrated, decision rule",
                        **cv_metrics},
@@ -349,8 +349,8 @@ def load_or_train_model(model_dir, data_path, log=print) -> ProfileModel:
     """Load the model in ``model_dir``; if there is none yet, train one on ``data_path`` and save it."""
     from pathlib import Path
 
-    from datajobs.data import load_profiles
-    from datajobs.predict import METADATA_FILE, MODEL_FILE
+    from datajobs.data.loading import load_profiles
+    from datajobs.model.profile_model import METADATA_FILE, MODEL_FILE
 
     model_dir = Path(model_dir)
     if (model_dir / MODEL_FILE).is_file() and (model_dir / METADATA_FILE).is_file():

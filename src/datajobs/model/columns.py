@@ -4,7 +4,7 @@
 frame CatBoost sees is built here, without importing scikit-learn (seconds of start-up), and each
 *distinct* value of a column is encoded once and then mapped onto the rows that hold it: a batch
 of a million profiles has only a few thousand distinct technology stacks.
-:mod:`datajobs.features` re-exports these names for the training side.
+:mod:`datajobs.model.features` re-exports these names for the training side.
 """
 
 from __future__ import annotations

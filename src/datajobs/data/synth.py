@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from datajobs.config import FREQUENCY_TABLES_PATH, PROFILE_LABELS
-from datajobs.data import RAW_HEADER
+from datajobs.data.loading import RAW_HEADER
 
 RAW_COLUMNS = tuple(RAW_HEADER.values())  # the delivered header, in its order
 DRAWN_COLUMNS = ("Technologies", "Diplome", "Experience", "Ville", "Entreprise")
@@ -34,7 +34,7 @@ def compute_frequency_tables(path: str | Path, n_companies: int = N_FREQUENT_COM
     Only counts leave this function: no row is kept. Companies outside the ``n_companies`` most
     frequent are pooled into one ``__other__`` count.
     """
-    from datajobs.data import file_sha256
+    from datajobs.data.loading import file_sha256
 
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
@@ -117,7 +117,7 @@ def generate_profiles(n_rows: int, seed: int, tables: dict | None = None) -> pd.
 def write_profiles_csv(profiles: pd.DataFrame, path: str | Path, delimiter: str = ";",
                        line_ending: str = "\r\n") -> Path:
     """Write raw profiles in the delivered format (``;``, CRLF, UTF-8) unless told otherwise."""
-    from datajobs.outputs import atomic_path
+    from datajobs.data.writing import atomic_path
 
     path = Path(path)
     with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as handle:

@@ -1,0 +1,1 @@
+"""The ``datajobs`` command: one module per group of commands."""

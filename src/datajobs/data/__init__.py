@@ -1,0 +1,1 @@
+"""Data wing: the schema, reading and normalising profile files, labels, atomic writes, the synthetic sample."""

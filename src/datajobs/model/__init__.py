@@ -1,0 +1,1 @@
+"""Model wing: features, candidate pipelines, calibration, evaluation, training and the saved model."""

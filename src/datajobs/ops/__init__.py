@@ -1,0 +1,1 @@
+"""Operations wing: batch scoring (here and on Dask), monitoring and experiment tracking."""

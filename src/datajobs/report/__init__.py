@@ -1,0 +1,1 @@
+"""Report wing: the figures and the display helpers the book's pages use."""
