@@ -85,3 +85,12 @@ N_REPEATS = 2
 
 SYNTHETIC_SAMPLE_ROWS = 3000
 SYNTHETIC_SAMPLE_SEED = 2024
+
+
+def executable(name: str) -> str:
+    """The command ``name`` installed beside this Python (the project's .venv), else as found on PATH."""
+    import shutil
+    import sys
+
+    local = Path(sys.executable).with_name(name)
+    return str(local) if local.exists() else (shutil.which(name) or name)
