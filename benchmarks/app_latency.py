@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=20)
     args = parser.parse_args()
     port = free_port()
-    command = [sys.executable, "-m", "datajobs.cli.main", "app", "--port", str(port), "--model", args.model]
+    command = [sys.executable, "-m", "datajobs.cli", "app", "--port", str(port), "--model", args.model]
     with serve(command, f"http://127.0.0.1:{port}/", timeout=180, cwd=config.PROJECT_ROOT), chromium_page() as page:
         page.goto(f"http://127.0.0.1:{port}/")
         # The first prediction (the example profile) and its SHAP reasons: the kernel is ready.

@@ -26,10 +26,10 @@ import statistics
 import time
 
 from datajobs.config import CATBOOST_PARAMS, MINORITY_LABEL, REAL_DATA_PATH, SEED, label_slug
-from datajobs.data.loading import load_profiles
+from datajobs.data import labelled_rows, load_profiles
 from datajobs.model.candidates import make_model
 from datajobs.model.evaluate import cross_validate_configurations, make_folds, score_predictions
-from datajobs.model.train import fit_profile_model, labelled_rows
+from datajobs.model.train import fit_profile_model
 
 BEFORE = {"catboost": {"classifier__max_ctr_complexity": None},  # CatBoost's default, 4
           "hist_gradient_boosting": {"classifier__early_stopping": False}}

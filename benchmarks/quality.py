@@ -17,11 +17,11 @@ import time
 import pandas as pd
 
 from datajobs.config import REAL_DATA_PATH, SEED
-from datajobs.data.loading import load_profiles
+from datajobs.data import labelled_rows, load_profiles
 from datajobs.model.candidates import make_seed_study_model
 from datajobs.model.evaluate import make_folds, score_predictions
 from datajobs.model.features import impute_experience_by_class_leaky
-from datajobs.model.train import fit_profile_model, labelled_rows
+from datajobs.model.train import fit_profile_model
 
 
 def main() -> None:

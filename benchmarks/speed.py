@@ -24,10 +24,10 @@ from datajobs.config import REAL_DATA_PATH, SAMPLE_DATA_PATH
 from datajobs.data.synth import generate_profiles, write_profiles_csv
 from datajobs.model.profile_model import ProfileModel, profile_frame
 
-DATAJOBS = [sys.executable, "-m", "datajobs.cli.main"]
+DATAJOBS = [sys.executable, "-m", "datajobs.cli"]
 PEAK_RSS_SCRIPT = (
     "import resource, runpy, sys; sys.argv = ['datajobs'] + sys.argv[1:];\n"
-    "try:\n    runpy.run_module('datajobs.cli.main', run_name='__main__')\n"
+    "try:\n    runpy.run_module('datajobs.cli', run_name='__main__')\n"
     "except SystemExit:\n    pass\n"
     "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
 )

@@ -61,7 +61,7 @@ def yardstick_fit(data: Path, model_path: Path) -> float:
 
 
 def datajobs(*args: str) -> list[str]:
-    return [sys.executable, "-m", "datajobs.cli.main", *args]
+    return [sys.executable, "-m", "datajobs.cli", *args]
 
 
 def write_batch(path: Path, rows: int, seed: int = 2024, block_rows: int = 100_000) -> Path:

@@ -94,3 +94,28 @@ def executable(name: str) -> str:
 
     local = Path(sys.executable).with_name(name)
     return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A path given to a notebook: absolute as is, relative from the project root (never the cwd)."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def project_relative(path: Path) -> str:
+    """A path as notebooks show it: relative to the project root when inside it."""
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def path_for_readers(path: str | Path) -> str:
+    """A path as a page of the book shows it: relative to the project root when inside the
+    project, otherwise the file's name alone (the folders of the build machine mean nothing to a
+    reader; the file's sha256 beside it identifies it)."""
+    path = Path(path)
+    try:
+        return resolve_path(path).relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.name

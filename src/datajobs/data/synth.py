@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from datajobs.config import FREQUENCY_TABLES_PATH, PROFILE_LABELS
-from datajobs.data.loading import RAW_HEADER
+from datajobs.data.schema import RAW_HEADER
 
 RAW_COLUMNS = tuple(RAW_HEADER.values())  # the delivered header, in its order
 DRAWN_COLUMNS = ("Technologies", "Diplome", "Experience", "Ville", "Entreprise")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from datajobs.data.loading import DataFileError
+from datajobs.data.schema import DataFileError
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
@@ -33,8 +33,8 @@ class OutputError(DataFileError):
     """An output that could not be written; the previous file, if any, is untouched."""
 
 
-def _reason(error: OSError, path: Path) -> str:
-    """What went wrong writing ``path``, and what to do, in words."""
+def failure_reason(error: OSError, path: Path) -> str:
+    """What went wrong writing ``path``, and what to do, in words (the reason of an :class:`OutputError`)."""
     if error.errno == errno.ENOSPC:
         return "cannot be written: the disk is full"
     if isinstance(error, IsADirectoryError):
@@ -58,13 +58,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     if path.is_dir():
-        raise OutputError(path, _reason(IsADirectoryError(), path))
+        raise OutputError(path, failure_reason(IsADirectoryError(), path))
     if path.exists() and not os.access(path, os.W_OK):
-        raise OutputError(path, _reason(PermissionError(), path))
+        raise OutputError(path, failure_reason(PermissionError(), path))
     try:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{path.suffix}", dir=path.parent)
     except OSError as error:
-        raise OutputError(path, _reason(error, path)) from None
+        raise OutputError(path, failure_reason(error, path)) from None
     os.close(handle)
     temporary = Path(name)
     try:
@@ -75,7 +75,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except OSError as error:
-        raise OutputError(path, _reason(error, path)) from None
+        raise OutputError(path, failure_reason(error, path)) from None
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -90,6 +90,13 @@ def write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
     """Write a text file atomically (see :func:`atomic_path`)."""
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding=encoding)
+    return Path(path)
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write a binary file atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data)
     return Path(path)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,11 +71,12 @@ def _path(namespace: str, key: str, suffix: str) -> Path | None:
 
 
 def _write_atomically(path: Path, write) -> None:
-    # Parallel workers may store the same key: write to a temporary file, then rename.
+    # Parallel workers may store the same key: each writes its own temporary file, then renames it.
+    from datajobs.data.writing import atomic_path
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         write(handle)
-    os.replace(handle.name, path)
 
 
 def load_json(namespace: str, key: str) -> dict | None:

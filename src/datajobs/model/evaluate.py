@@ -26,7 +26,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from tqdm.auto import tqdm
 
 from datajobs.config import MINORITY_LABEL, N_REPEATS, N_SPLITS, PROFILE_LABELS, SEED, label_slug  # noqa: F401
-from datajobs.data.loading import ordered_labels
+from datajobs.data.labels import ordered_labels
 from datajobs.model.candidates import candidate_grid, make_model
 
 METRICS = ("macro_f1", "balanced_accuracy", "accuracy")
@@ -202,9 +202,6 @@ def cross_validate_configurations(
         One row per (model, strategy, repeat, fold) with every metric of
         :func:`score_predictions` and the fit and predict times.
     """
-    from datajobs.model import cache
-    from datajobs.ops.scale import joblib_backend
-
     if configurations is None:
         configurations = {
             (model, strategy): (lambda model=model, strategy=strategy:
@@ -212,18 +209,45 @@ def cross_validate_configurations(
             for model, strategy in candidate_grid()
         }
     y = frame["profile"].astype(object).to_numpy()
-    labels = ordered_labels(y)  # every fold is scored on all of the data's classes
     folds = make_folds(y, n_splits, n_repeats, seed)
     tasks = [(key, repeat, fold, train, test) for key in configurations for repeat, fold, train, test in folds]
+    keys, scores = _cached_fold_scores(frame, configurations, tasks, (n_splits, n_repeats, seed), use_cache)
+    _fit_missing_folds(frame, y, configurations, tasks, keys, scores, n_jobs, progress, scheduler)
+    rows = [{"model": key[0], "strategy": key[1], "repeat": repeat, "fold": fold,
+             "n_train": len(train), "n_test": len(test), **score}
+            for (key, repeat, fold, train, test), score in zip(tasks, scores, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def _cached_fold_scores(frame: pd.DataFrame, configurations: dict, tasks: list, folds: tuple[int, int, int],
+                        use_cache: bool) -> tuple[list[str | None], list[dict | None]]:
+    """The cache key of each (configuration, fold) task and its cached scores (None where not cached).
+
+    ``folds`` is ``(n_splits, n_repeats, seed)``; without a cache every key and score is None.
+    """
+    from datajobs.model import cache
+
     keys: list[str | None] = [None] * len(tasks)
     scores: list[dict | None] = [None] * len(tasks)
     if use_cache and cache.cache_root() is not None:
+        n_splits, n_repeats, seed = folds
         data = cache.frame_digest(frame)
         estimators = {key: cache.estimator_digest(clone(factory())) for key, factory in configurations.items()}
         for position, (key, repeat, fold, _, _) in enumerate(tasks):
             keys[position] = cache.make_key(kind="cv fold", data=data, estimator=estimators[key], n_splits=n_splits,
                                             n_repeats=n_repeats, seed=seed, repeat=repeat, fold=fold)
             scores[position] = cache.load_json("folds", keys[position])
+    return keys, scores
+
+
+def _fit_missing_folds(frame: pd.DataFrame, y: np.ndarray, configurations: dict, tasks: list,
+                       keys: list[str | None], scores: list[dict | None], n_jobs: int, progress: bool,
+                       scheduler: str | None) -> None:
+    """Fit and score every task without scores (in place in ``scores``), storing each in the cache."""
+    from datajobs.model import cache
+    from datajobs.model.backend import joblib_backend
+
+    labels = ordered_labels(y)  # every fold is scored on all of the data's classes
     missing = [position for position, score in enumerate(scores) if score is None]
     with joblib_backend(scheduler) as cluster:
         if cluster is not None:
@@ -244,10 +268,6 @@ def cross_validate_configurations(
             scores[position] = score
             if keys[position] is not None:
                 cache.store_json("folds", keys[position], score)
-    rows = [{"model": key[0], "strategy": key[1], "repeat": repeat, "fold": fold,
-             "n_train": len(train), "n_test": len(test), **score}
-            for (key, repeat, fold, train, test), score in zip(tasks, scores, strict=True)]
-    return pd.DataFrame(rows)
 
 
 def summarise_results(results: pd.DataFrame, metrics: tuple[str, ...] | None = None,

@@ -1,25 +1,13 @@
-"""The fitted profile model: predict, explain, save and load (CatBoost native format + JSON).
+"""The fitted profile model: predict a frame, explain, save and load (CatBoost native format + JSON).
 
 Loading a model reads ``model.cbm`` with CatBoost's own loader and ``metadata.json`` with
-:mod:`json`: nothing is ever unpickled.
-
-Scoring a file (:func:`score_file`) reads, scores and writes it in chunks of whole records, so
-memory stays flat whatever the file's size, and imports nothing of scikit-learn: start-up and
-per-row work stay close to a hand-written CatBoost script's.
+:mod:`json`: nothing is ever unpickled. Nothing here imports scikit-learn (scoring a file,
+:mod:`datajobs.ops.scoring`, builds on this module).
 """
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import csv
-import gc
-import io
 import json
-import re
-import sys
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +16,7 @@ import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
 from datajobs.config import label_slug
-from datajobs.data.loading import FEATURE_COLUMNS, RAW_HEADER, DataFileError, LoadedProfiles, load_profiles
+from datajobs.data.schema import FEATURE_COLUMNS, RAW_HEADER, DataFileError
 from datajobs.model.calibration import DecisionRule, VectorScaling
 from datajobs.model.columns import (
     CATEGORICAL_CATBOOST_COLUMNS,
@@ -41,9 +29,6 @@ MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
 FORMAT_VERSION = 1
 PREDICTION_CHUNK_ROWS = 20_000
-# A file larger than this is read, scored and written chunk by chunk (about 100,000 profiles each,
-# some 500 MiB of peak memory in all).
-SCORING_CHUNK_BYTES = 8 * 2**20
 
 
 @dataclass
@@ -152,14 +137,14 @@ class ProfileModel:
         import shutil
         import tempfile
 
-        from datajobs.data.writing import OutputError, _reason
+        from datajobs.data.writing import OutputError, failure_reason
 
         directory = Path(directory)
         try:
             directory.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
         except OSError as error:
-            raise OutputError(directory, _reason(error, directory)) from None
+            raise OutputError(directory, failure_reason(error, directory)) from None
         try:
             self._write(staging)
             if directory.is_dir():
@@ -170,7 +155,7 @@ class ProfileModel:
             else:
                 staging.rename(directory)
         except OSError as error:
-            raise OutputError(directory, _reason(error, directory)) from None
+            raise OutputError(directory, failure_reason(error, directory)) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return directory
@@ -291,256 +276,10 @@ def predict_frame(model: ProfileModel, frame: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def _scored_output(model: ProfileModel, loaded: LoadedProfiles, raw: bool = False) -> pd.DataFrame:
-    """The input columns as read plus ``predicted_metier``, ``proba_<class>`` and ``warnings``.
-
-    Unless ``raw``, cells a spreadsheet would execute as a formula get a leading apostrophe and
-    their row a warning (OWASP's CSV-injection rule).
-    """
-    predictions = predict_frame(model, loaded.frame)
-    output = loaded.raw.copy()
-    for column in predictions.columns:
-        output[column] = predictions[column].to_numpy()
-    if not raw:
-        from datajobs.data.writing import neutralise_formulas
-
-        safe, changed = neutralise_formulas(output, skip=("warnings",))
-        if any(changed):
-            notes = [f"{', '.join(columns)}: cell starting like a spreadsheet formula written with a leading "
-                     "apostrophe (--raw keeps it)" if columns else "" for columns in changed]
-            safe["warnings"] = ["; ".join(part for part in (warning, note) if part)
-                                for warning, note in zip(safe["warnings"], notes, strict=True)]
-        output = safe
-    return output
-
-
-# A probability rounded to 4 decimals has 10,001 possible values: each one's text, as pandas writes it.
-_PROBABILITY_TEXT = np.array([repr(step / 10_000) for step in range(10_001)], dtype=object)
-
-
-def _probability_text(values: np.ndarray) -> np.ndarray:
-    """Probabilities as the text of ``round(4)`` written by pandas (empty for a row not scored)."""
-    missing = np.isnan(values)
-    text = _PROBABILITY_TEXT[np.rint(np.where(missing, 0.0, values) * 10_000).astype(np.int64)]
-    text[missing] = ""
-    return text
-
-
-def _written_csv(model: ProfileModel, output: pd.DataFrame, delimiter: str, header: bool = True) -> str:
-    """The output file's text: the input's delimiter, probabilities rounded to 4 decimals.
-
-    The same bytes as pandas' ``to_csv`` of the rounded frame (what :func:`predict_file` writes),
-    in half the time: the cells are turned into text column by column and written by the csv
-    module, where pandas formats each float on its own.
-    """
-    probability = set(probability_columns(model.classes))
-    columns = []
-    for name in output.columns:
-        values = output[name].to_numpy(dtype=float if name in probability else object)
-        if name in probability:
-            columns.append(_probability_text(values).tolist())
-        else:
-            columns.append(np.where(pd.isna(values), "", values).tolist())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    if header:
-        writer.writerow(output.columns)
-    writer.writerows(zip(*columns, strict=True))
-    return buffer.getvalue()
-
-
-def summary_csv(output: pd.DataFrame, header: bool = True) -> str:
-    """What ``datajobs predict`` prints without ``-o``: prediction, probabilities (4 decimals) and warnings."""
-    columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")], "warnings"]
-    return output[columns].round(4).to_csv(index=False, header=header)
-
-
-def _output_encoding(loaded: LoadedProfiles) -> str:
-    """UTF-8, with a byte-order mark unless the input was plain UTF-8: anything else came from Excel
-    (a BOM, cp1252, UTF-16, a workbook), and the BOM lets Excel read the accents of the output."""
-    return "utf-8" if loaded.report.encoding == "UTF-8" else "utf-8-sig"
-
-
-def predict_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None,
-                 sheet: str | None = None, raw: bool = False) -> pd.DataFrame:
-    """Score a user's batch file: every input row, in input order, with its input columns plus
-    ``predicted_metier``, ``proba_<class>`` and ``warnings``.
-
-    With ``output_path``, the table is written atomically (a failed write leaves any previous file
-    intact): an ``.xlsx`` name gives an Excel workbook, any other name a CSV with the input's
-    delimiter (see :func:`_output_encoding`). Formula-like cells are neutralised unless ``raw``.
-    The whole file is held in memory and returned; :func:`score_file` streams a CSV of any size.
-    """
-    from datajobs.data.writing import write_table
-
-    loaded = load_profiles(input_path, sheet=sheet)
-    output = _scored_output(model, loaded, raw)
-    if output_path is not None:
-        probability = probability_columns(model.classes)
-        written = output.copy()
-        written[probability] = written[probability].round(4)
-        write_table(written, output_path, delimiter=loaded.delimiter, encoding=_output_encoding(loaded))
-    return output
-
-
-# ---------------------------------------------------------------------------------------------
-# Scoring a file of any size, chunk by chunk
-# ---------------------------------------------------------------------------------------------
-def _record_end(data: bytes) -> int:
-    """Offset just after the last line end of ``data`` that is outside quotes (0 if none)."""
-    position = data.rfind(b"\n")
-    while position >= 0:
-        # A line end closes a record when the quotes before it are balanced ("" escapes count twice).
-        if data.count(b'"', 0, position) % 2 == 0:
-            return position + 1
-        position = data.rfind(b"\n", 0, position)
-    return 0
-
-
-def split_records(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> Iterator[tuple[bytes, bytes, int]]:
-    """Cut a CSV file into pieces of whole records, reading ``chunk_bytes`` at a time.
-
-    Yields ``(header, body, lines_before)``: the header (with any blank lines before it), about
-    ``chunk_bytes`` of records, and the number of file lines before ``body``. ``header + body`` is a
-    small CSV file that the loader reads exactly as it would read those rows in the whole file.
-    """
-    with open(path, "rb") as handle:
-        data = b""
-        header_end = 0
-        while not header_end:
-            block = handle.read(chunk_bytes)
-            data += block
-            header_end = _first_record_end(data)
-            if not block:
-                header_end = header_end or len(data)
-        header, carry = data[:header_end], data[header_end:]
-        lines_before = header.count(b"\n")
-        while True:
-            block = handle.read(chunk_bytes)
-            data = carry + block
-            end = len(data) if not block else _record_end(data)
-            if end and data[:end].strip():
-                yield header, data[:end], lines_before
-            lines_before += data[:end].count(b"\n")
-            carry = data[end:]
-            if not block:
-                return
-
-
-def _first_record_end(data: bytes) -> int:
-    """Offset just after the first non-blank record (the header) of ``data``, 0 if not complete yet."""
-    start = 0
-    while True:
-        end = data.find(b"\n", start)
-        if end < 0:
-            return 0
-        if data.count(b'"', 0, end) % 2 == 0 and data[:end + 1].strip(b" \t\r\n\xef\xbb\xbf"):
-            return end + 1
-        start = end + 1
-
-
-def _shift_error(error: DataFileError, path: Path, lines_before: int) -> DataFileError:
-    """The error of a piece, with the whole file's name and line numbers."""
-    shifted_reason = re.sub(r"\bline (\d+)", lambda match: f"line {int(match.group(1)) + lines_before}", error.reason)
-    line = None if error.line is None else error.line + lines_before
-    return DataFileError(path, shifted_reason, line=line, column=error.column)
-
-
-def streams_as_utf8(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> bool:
-    """Whether a file is UTF-8 text throughout (with or without a BOM), read ``chunk_bytes`` at a time.
-
-    Only such a file can be cut into pieces that each decode as the whole file would: the
-    loader guesses the encoding of anything else (cp1252, UTF-16, a workbook) from all of it.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(path, "rb") as handle:
-        block = handle.read(chunk_bytes)
-        if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return False
-        try:
-            while block:
-                decoder.decode(block)
-                block = handle.read(chunk_bytes)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
-
-
-def load_chunks(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> Iterator[LoadedProfiles]:
-    """Load a file as successive :class:`~datajobs.data.loading.LoadedProfiles` of at most about
-    ``chunk_bytes`` each, in input order (a small file, or one that is not UTF-8 text, is loaded in
-    one piece, as is)."""
-    path = Path(path)
-    if not path.is_file() or path.stat().st_size <= chunk_bytes or not streams_as_utf8(path, chunk_bytes):
-        yield load_profiles(path)
-        return
-    with tempfile.TemporaryDirectory(prefix="datajobs-chunks-") as scratch:
-        piece = Path(scratch) / path.name
-        for header, body, lines_before in split_records(path, chunk_bytes):
-            piece.write_bytes(header + body)
-            try:
-                loaded = load_profiles(piece)
-            except DataFileError as error:
-                # The piece repeats the header: its line n is line n + lines_before - header lines.
-                raise _shift_error(error, path, lines_before - header.count(b"\n")) from None
-            yield loaded
-
-
-@dataclass
-class ScoringSummary:
-    """Counts of a scored file."""
-
-    rows: int = 0
-    unscored: int = 0
-    flagged: int = 0
-
-    def add(self, output: pd.DataFrame) -> None:
-        self.rows += len(output)
-        self.unscored += int((output["predicted_metier"] == "").sum())
-        self.flagged += int((output["warnings"] != "").sum())
-
-
-def score_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None,
-               chunk_bytes: int = SCORING_CHUNK_BYTES, stream=None, raw: bool = False) -> ScoringSummary:
-    """Score a CSV file of any size chunk by chunk; memory stays bounded by ``chunk_bytes``.
-
-    With ``output_path``, writes what :func:`predict_file` writes for a CSV (same bytes), atomically;
-    otherwise writes the prediction, probabilities and warnings as CSV to ``stream`` (standard
-    output by default).
-    """
-    from datajobs.data.writing import atomic_path
-
-    summary = ScoringSummary()
-    with contextlib.ExitStack() as stack:
-        temporary = stack.enter_context(atomic_path(output_path)) if output_path is not None else None
-        target = None
-        # The cyclic garbage collector would walk the hundreds of thousands of row lists a chunk
-        # creates, again and again, tripling the time to read it; none of them form cycles, so it
-        # runs once per chunk instead.
-        gc.freeze()  # what is alive now (modules, the model) is never walked again
-        gc.disable()
-        stack.callback(gc.unfreeze)
-        stack.callback(gc.enable)
-        for loaded in load_chunks(input_path, chunk_bytes):
-            output = _scored_output(model, loaded, raw)
-            first = summary.rows == 0
-            if temporary is not None:
-                if target is None:
-                    target = stack.enter_context(open(temporary, "w", encoding=_output_encoding(loaded), newline=""))
-                target.write(_written_csv(model, output, loaded.delimiter, header=first))
-            else:
-                (stream or sys.stdout).write(summary_csv(output, header=first))
-            summary.add(output)
-            del loaded, output
-            gc.collect()
-    return summary
-
-
 def profile_frame(technologies: str = "", diploma: str | None = None, experience: float | str | None = None,
                   city: str | None = None, company: str | None = None) -> pd.DataFrame:
     """One canonical profile built from form values, normalised by the loader's own rules."""
-    from datajobs.data.loading import (
+    from datajobs.data.normalise import (
         normalise_city,
         normalise_company,
         normalise_diploma,
@@ -556,6 +295,9 @@ def profile_frame(technologies: str = "", diploma: str | None = None, experience
         "city": normalise_city(city or ""),
     }
     frame = pd.DataFrame({column: [values[column].value] for column in FEATURE_COLUMNS})
+    # The values are the loader's normalisers' own; the dtypes below are the ones the loader gives
+    # its canonical frame. Its typing step is private to the loader and types a ``profile`` column
+    # a form does not have, so the same four lines are kept here (the model's frame has no label).
     frame["experience"] = pd.to_numeric(frame["experience"]).astype("float64")
     for column in ("company", "technologies", "diploma", "city"):
         frame[column] = frame[column].astype("string")

@@ -10,41 +10,39 @@ from outside without leakage (see ``benchmarks/``).
 from __future__ import annotations
 
 import hashlib
-import platform
-import subprocess
 import time
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from itertools import product
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from datajobs import __version__
 from datajobs.config import (
     CATBOOST_PARAMS,
     DIPLOMA_LEVELS,
-    PROJECT_ROOT,
     SEED,
 )
-from datajobs.data.loading import ordered_labels
+from datajobs.data.labels import (
+    check_class_counts,
+    choose_minority,
+    class_counts,
+    labelled_rows,
+    ordered_labels,
+)
 from datajobs.model.calibration import choose_class_weight, fit_vector_scaling
 from datajobs.model.candidates import CatBoostFeatures, CatBoostProfileClassifier
 from datajobs.model.columns import split_technology_column, stack_text
 from datajobs.model.evaluate import label_slug, score_predictions
 from datajobs.model.features import CATEGORICAL_CATBOOST_COLUMNS
 from datajobs.model.profile_model import ProfileModel
+from datajobs.model.provenance import git_commit, package_versions
 
 DEFAULT_PARAMS: dict = dict(CATBOOST_PARAMS)
 # A small search around the defaults: tree depth (interactions) and L2 regularisation (the rare
 # companies), at the default learning rate; 2 x 2 = 4 candidates keep the full book within minutes.
 TUNING_GRID: dict[str, tuple] = {"depth": (4, 6), "l2_leaf_reg": (3.0, 10.0)}
 CALIBRATION_SPLITS = 3
-
-
-class LabelError(ValueError):
-    """Not enough labelled rows to learn from."""
 
 
 def known_stacks(technologies: pd.Series, vocabulary: list[str]) -> list[str]:
@@ -54,38 +52,6 @@ def known_stacks(technologies: pd.Series, vocabulary: list[str]) -> list[str]:
     distinct = pd.unique(technologies.dropna().to_numpy(dtype=object))
     stacks = {stack_text(item for item in items if item in known) for items in split_technology_column(distinct)}
     return sorted(stack for stack in stacks if stack)
-
-
-def labelled_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Rows with a label (any label: the set is the data's), and how many rows have none."""
-    labelled = (frame["profile"].fillna("") != "").astype(bool)
-    return frame[labelled].reset_index(drop=True), int((~labelled).sum())
-
-
-def class_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """Rows per label of the labelled rows, in class order (:func:`datajobs.data.loading.ordered_labels`)."""
-    counts = frame["profile"].value_counts()
-    return {label: int(counts[label]) for label in ordered_labels(counts.index)}
-
-
-def choose_minority(counts: dict[str, int], preferred: str | None = None) -> str:
-    """The class the decision rule weights: ``preferred`` when given, else the label with the fewest rows."""
-    if preferred is not None:
-        if preferred not in counts:
-            raise LabelError(f"minority class {preferred!r} is not a label of the data ({', '.join(counts)})")
-        return preferred
-    return min(counts, key=lambda label: (counts[label], list(counts).index(label)))
-
-
-def check_class_counts(counts: dict[str, int], needed: int, purpose: str) -> None:
-    """Raise :class:`LabelError` in one line naming the smallest label that has fewer than ``needed`` rows."""
-    if len(counts) < 2:
-        raise LabelError(f"need at least two labels to learn from; found {len(counts)} "
-                         f"({', '.join(f'{label}: {count}' for label, count in counts.items()) or 'no labelled row'})")
-    label = min(counts, key=lambda name: counts[name])
-    if counts[label] < needed:
-        raise LabelError(f"label {label!r} has {counts[label]} row{'s' if counts[label] != 1 else ''}; "
-                         f"{purpose} needs at least {needed} of each label (add rows or merge the label)")
 
 
 def _labels(frame: pd.DataFrame) -> np.ndarray:
@@ -134,7 +100,7 @@ def _parallel_fits(tasks: list, n_jobs: int = -1) -> list:
 
     from joblib import Parallel, delayed
 
-    from datajobs.ops.scale import default_scheduler, joblib_backend
+    from datajobs.model.backend import default_scheduler, joblib_backend
 
     if n_jobs != -1 and n_jobs < 1:
         raise ValueError(f"n_jobs must be -1 (one per core) or a whole number of fits, 1 or more; got {n_jobs}")
@@ -240,28 +206,6 @@ def tune_catboost(frame: pd.DataFrame, grid: dict[str, tuple] = TUNING_GRID, bas
                 trial.log_params(params)
                 trial.log_metrics({key: value for key, value in row.items() if key not in candidate})
     return pd.DataFrame(rows).sort_values("macro_f1", ascending=False).reset_index(drop=True)
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "datajobs": __version__}
-    for name in ("catboost", "scikit-learn", "imbalanced-learn", "pandas", "numpy", "scipy"):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def git_commit() -> str | None:
-    """The project's git commit (with ``-dirty`` when the tree has changes), or None outside git."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return commit + ("-dirty" if dirty else "")
 
 
 def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_company: bool = True,

@@ -193,7 +193,7 @@ def checks_table(checks: pd.DataFrame, columns: tuple[str, ...] | None = None):
     columns : tuple of str, optional
         The columns to show (code names, e.g. ``("check", "feature", "value", "verdict")``); all by default.
     """
-    from datajobs.report.display import column_name
+    from datajobs.model.names import column_name
 
     shown = checks[list(columns)] if columns else checks
     shown = shown.assign(feature=shown["feature"].map(column_name))

@@ -53,7 +53,7 @@ def store_folder() -> Path:
     return config.MLFLOW_DIR
 
 
-def _configure():
+def configure():
     import logging
 
     import mlflow
@@ -166,12 +166,12 @@ def open_run(name: str, tags: dict | None = None) -> Tracker:
         tracker.disabled_reason = "DATAJOBS_TRACKING=off"
         return tracker
     try:
-        mlflow = _configure()
+        mlflow = configure()
         if mlflow.active_run() is not None:
             mlflow.end_run()
         run = mlflow.start_run(run_name=name)
         tracker.mlflow, tracker.run_id = mlflow, run.info.run_id
-        from datajobs.model.train import git_commit
+        from datajobs.model.provenance import git_commit
 
         tracker.set_tags({"git_commit": git_commit() or "none", **(tags or {})})
     except Exception as error:
@@ -288,7 +288,7 @@ def _register(mlflow, model_uri: str, metadata: dict, promote: str = "better") -
 
 def promote_version(version: int) -> dict:
     """Give registered version ``version`` the ``champion`` alias; returns the previous champion's number."""
-    _configure()
+    configure()
     from mlflow import MlflowClient
 
     client = MlflowClient()
@@ -307,7 +307,7 @@ def resolve_model_directory(reference: str) -> Path:
     ``models:/NAME/VERSION`` downloaded from the registry."""
     if not reference.startswith("models:/"):
         return Path(reference)
-    mlflow = _configure()
+    mlflow = configure()
     from mlflow import MlflowClient
 
     client = MlflowClient()
@@ -336,7 +336,7 @@ def champion_state() -> dict:
     if not tracking_enabled():
         return {}
     try:
-        _configure()
+        configure()
         from mlflow import MlflowClient
 
         with warnings.catch_warnings():

@@ -25,13 +25,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from datajobs import config
-from datajobs.publishing.run import (
-    BASE_URL_VARIABLE,
-    BookError,
-    build_html,
-    check_executed_notebooks,
-    resolve_path,
-)
+from datajobs.config import resolve_path
+from datajobs.data.writing import write_text
+from datajobs.publishing.errors import BookError
+from datajobs.publishing.site import BASE_URL_VARIABLE, build_html, check_executed_notebooks
 
 CHROMIUM = os.environ.get("DATAJOBS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -49,49 +46,18 @@ HEADER = ('<div style="font-size:7.5pt;color:#666;width:100%;margin:0 14mm;displ
 FOOTER = ('<div style="font-size:8pt;color:#444;width:100%;text-align:center;font-family:sans-serif">'
           'page <span class="pageNumber"></span> of <span class="totalPages"></span></div>')
 
-# Added to the page after the widgets are drawn, above each one (the live predictor runs in the HTML).
-# Result tables name columns and values in snake_case or a/b/c: let them wrap after "_" and "/".
-# A table still wider than the paper is then scaled down on its own; otherwise Chromium would shrink
-# every page of the book to fit the widest table.
-FIT_TABLES_SCRIPT = """() => {
-  const tables = document.querySelectorAll('.cell_output table');
-  for (const table of tables) {
-    for (const cell of table.querySelectorAll('th, td')) {
-      const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-      for (let node; (node = texts.nextNode());) {
-        node.textContent = node.textContent.replace(/([_/])/g, '$1\u200b');
-      }
-    }
-  }
-  let scaled = 0;
-  for (const table of tables) {
-    const available = table.parentElement.clientWidth;
-    if (table.scrollWidth > available + 1) {
-      table.style.zoom = (available / table.scrollWidth).toFixed(3);
-      scaled += 1;
-    }
-  }
-  return scaled;
-}"""
+# The scripts run in the page before printing, in resources/web/ (see each file's comment).
+PRINT_SCRIPTS_DIR = config.RESOURCES_DIR / "web"
+
+
+def print_script(name: str) -> str:
+    """A script of ``resources/web/print_<name>.js``: a function that ``page.evaluate`` calls."""
+    return (PRINT_SCRIPTS_DIR / f"print_{name}.js").read_text(encoding="utf-8")
+
 
 # A drawn widget view: the element the widget manager puts in each view's subarea (an ipywidgets
 # view is ``.jupyter-widgets``, an anywidget view ``.jupyter-widgets-disconnected``).
 DRAWN_VIEWS = ".cell_output .widget-subarea > .lm-Widget"
-
-# Only widgets a reader would operate (inputs, buttons) get the note; a progress bar needs none.
-WIDGET_NOTE_SCRIPT = """([note, drawn]) => {
-  const inputs = 'input, select, textarea, button, .jupyter-widget-tagsinput';
-  const views = Array.from(document.querySelectorAll(drawn))
-    .filter((view) => view.querySelector(inputs));
-  for (const view of views) {
-    const paragraph = document.createElement('p');
-    paragraph.className = 'datajobs-print-note';
-    paragraph.textContent = note;
-    view.before(paragraph);
-  }
-  return views.length;
-}"""
-
 
 def widget_states(executed_dir: Path) -> list[dict]:
     """The widget state saved in each executed notebook (the HTML book embeds the same)."""
@@ -136,7 +102,7 @@ def print_pdf(single_html_dir: Path, root_page: str, target: Path, widget_state:
     target.parent.mkdir(parents=True, exist_ok=True)
     # The root page (``root_page``, e.g. outputs/notebooks/00_introduction.html) holds the whole book,
     # with links written as if it sat at the top of the folder: print a copy placed there.
-    (single_html_dir / PRINT_PAGE).write_text((single_html_dir / root_page).read_text())
+    write_text(single_html_dir / PRINT_PAGE, (single_html_dir / root_page).read_text())
     where = f" at {base_url}" if base_url else " (make book, then open _build/html/index.html)"
     note = f"Interactive widget, printed in its saved state: the live predictor needs the HTML book{where}."
     with serve_folder(single_html_dir) as root, sync_playwright() as playwright:
@@ -150,10 +116,10 @@ def print_pdf(single_html_dir: Path, root_page: str, target: Path, widget_state:
             page.goto(f"{root}/{PRINT_PAGE}", wait_until="load")
             if widget_state:
                 _draw_widgets(page, root, widget_state)
-                page.evaluate(WIDGET_NOTE_SCRIPT, [note, DRAWN_VIEWS])
+                page.evaluate(print_script("widget_notes"), [note, DRAWN_VIEWS])
             page.emulate_media(media="print")
             page.set_viewport_size({"width": PAPER_WIDTH_PX, "height": 1600})  # lay out as on paper
-            page.evaluate(FIT_TABLES_SCRIPT)
+            page.evaluate(print_script("fit_tables"))
             header = HEADER.format(title=html.escape(title), version=html.escape(version))
             page.pdf(path=str(target), format="A4", print_background=True, outline=True, tagged=True,
                      display_header_footer=True, header_template=header, footer_template=FOOTER,
@@ -172,21 +138,9 @@ def _draw_widgets(page, root: str, widget_state: list[dict]) -> None:
     # A view whose model has no saved state cannot be drawn, and one failing view stops the widget
     # manager from drawing the others: leave those out (the HTML book shows nothing for them either).
     saved = sorted({model_id for state in widget_state for model_id in state["state"]})
-    expected = page.evaluate("""(saved) => {
-        const known = new Set(saved);
-        let kept = 0;
-        for (const view of document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')) {
-            if (known.has(JSON.parse(view.textContent).model_id)) { kept += 1; } else { view.remove(); }
-        }
-        return kept;
-    }""", saved)
+    expected = page.evaluate(print_script("keep_saved_views"), saved)
     for state in widget_state:
-        page.evaluate("""(state) => {
-            const script = document.createElement('script');
-            script.type = 'application/vnd.jupyter.widget-state+json';
-            script.textContent = JSON.stringify(state);
-            document.head.appendChild(script);
-        }""", state)
+        page.evaluate(print_script("add_widget_state"), state)
     # The scripts the book's configuration gives every widget page (nb_ipywidgets_js), in order.
     book_config = yaml.safe_load((config.PROJECT_ROOT / "_config.yml").read_text())
     for script in book_config["sphinx"]["config"]["nb_ipywidgets_js"]:

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from datajobs import __version__, config
+from datajobs.errors import DatajobsError
 
 BRANCH = "gh-pages"
 REMOTE_NAME = "publish"  # the remote's name inside the staging repository
 FALLBACK_IDENTITY = ("datajobs publish", "datajobs@localhost")
 
 
-class PublishError(RuntimeError):
+class PublishError(DatajobsError, RuntimeError):
     """The book could not be published; the message says why and what to do."""
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datajobs import config
+from datajobs.errors import DatajobsError
 
 # The chapters of the student edition, in the order they must run (06 reads the model 04 saves).
 STUDENT_NOTEBOOKS: tuple[str, ...] = (
@@ -50,7 +51,7 @@ _DIRECTIVE = re.compile(
 _LABEL = re.compile(r"^:label:\s*(\S+)", re.MULTILINE)
 
 
-class ExerciseStructureError(ValueError):
+class ExerciseStructureError(DatajobsError, ValueError):
     """Unbalanced or unlabelled exercise and solution directives in a notebook."""
 
 
@@ -258,7 +259,7 @@ To use your own labelled file, set `data_path` to it.
 
 
 def _quick_summary() -> str:
-    from datajobs.publishing.run import PROFILES
+    from datajobs.publishing.plan import PROFILES
 
     values = {key: value for parameters in PROFILES[STUDENT_PROFILE].values() for key, value in parameters.items()}
     return ", ".join(f"`{key} = {value!r}`" for key, value in values.items())
@@ -285,7 +286,8 @@ def write_student_edition(out_dir: str | Path = config.PROJECT_ROOT / "_build" /
     """
     import nbformat
 
-    from datajobs.publishing.run import PROFILES, notebook_source
+    from datajobs.data.writing import write_text
+    from datajobs.publishing.plan import PROFILES, notebook_source
 
     out_dir = Path(out_dir)
     if out_dir.exists():
@@ -300,8 +302,8 @@ def write_student_edition(out_dir: str | Path = config.PROJECT_ROOT / "_build" /
         nbformat.write(notebook, out_dir / f"{name}.ipynb")
     shutil.copy2(config.SAMPLE_DATA_PATH, out_dir / "data" / "sample" / config.SAMPLE_DATA_PATH.name)
     rows = sum(1 for _ in config.SAMPLE_DATA_PATH.open(encoding="utf-8")) - 1
-    (out_dir / "README.md").write_text(HOW_TO_RUN.format(first=names[0], last=names[-1], rows=rows,
-                                                         quick=_quick_summary()), encoding="utf-8")
+    write_text(out_dir / "README.md", HOW_TO_RUN.format(first=names[0], last=names[-1], rows=rows,
+                                                        quick=_quick_summary()))
     if make_zip:
         archive = out_dir.parent / ZIP_NAME
         with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as handle:

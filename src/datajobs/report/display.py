@@ -1,5 +1,5 @@
-"""Names as readers see them: models, imbalance strategies, metrics, features and experience
-levels in words, and scored profiles in a table that fits the page.
+"""Names as readers see them: models, imbalance strategies, features and experience levels in
+words (columns and metrics: :mod:`datajobs.model.names`), and scored profiles in a table that fits the page.
 
 The results files, the tracking store and the code keep the code names (``hist_gradient_boosting``,
 ``class_weight``, ``f1_lead_data_scientist``); the book's tables, figures and sentences show these
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS, PROFILE_LABELS, label_slug
+from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS, PROFILE_LABELS
+from datajobs.model.names import column_name
 
 MODEL_WORDS: dict[str, str] = {
     "dummy": "dummy",
@@ -33,36 +34,6 @@ STRATEGY_WORDS: dict[str, str] = {
     "smote": "SMOTE",
     "random_under": "random under-sampling",
 }
-# Column names of the results and summaries; per-class metrics are built from the label.
-COLUMN_WORDS: dict[str, str] = {
-    "model": "model",
-    "strategy": "imbalance strategy",
-    "macro_f1": "macro-F1",
-    "macro_f1_argmax": "macro-F1, most probable class",
-    "balanced_accuracy": "balanced accuracy",
-    "accuracy": "accuracy",
-    "log_loss": "log-loss",
-    "fit_seconds": "seconds per fit",
-    "predict_seconds": "seconds per prediction",
-    "depth": "tree depth",
-    "l2_leaf_reg": "L2 regularisation",
-    "learning_rate": "learning rate",
-    "iterations": "iterations",
-    "p_value": "p-value",
-    "warn_at": "warn at",
-    "drift_at": "drift at",
-    "batch_rows": "batch rows",
-    "reference_rows": "reference rows",
-    "precision": "precision",
-    "recall": "recall",
-    "f1": "F1",
-    "support": "rows",
-    "mean_gap": "mean gap",
-    "max_gap": "largest gap",
-    "at_predicted": "stated probability there",
-    "observed": "observed share there",
-}
-_PER_CLASS = {"f1": "F1 of {}", "recall": "recall of {}", "precision": "precision of {}", "weight": "weight of {}"}
 
 
 _FEATURE_NAMES = {"n_technologies": "number of technologies", "experience_years": "years of experience",
@@ -108,19 +79,6 @@ def strategy_name(strategy: str) -> str:
 def configuration_name(model: str, strategy: str) -> str:
     """A (model, imbalance strategy) pair as one name: ``CatBoost / class weights``."""
     return f"{model_name(model)} / {strategy_name(strategy)}"
-
-
-def column_name(column: str, labels: tuple[str, ...] = PROFILE_LABELS) -> str:
-    """A results column in words: ``f1_lead_data_scientist`` → ``F1 of Lead data scientist``,
-    ``lead_data_scientist_weight`` → ``weight of Lead data scientist``, ``macro_f1`` → ``macro-F1``."""
-    if column in COLUMN_WORDS:
-        return COLUMN_WORDS[column]
-    for label in labels:
-        slug = label_slug(label)
-        for kind, pattern in _PER_CLASS.items():
-            if column in (f"{kind}_{slug}", f"{slug}_{kind}"):
-                return pattern.format(label)
-    return column
 
 
 _VALUE_NAMES = {"model": model_name, "strategy": strategy_name}

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import textwrap
 
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from datajobs.config import PROFILE_LABELS
-from datajobs.data.loading import RAW_HEADER, ordered_labels
+from datajobs.data import RAW_HEADER, ordered_labels
+from datajobs.model.colours import LABEL_COLOURS
+from datajobs.model.colours import label_colours as hex_label_colours
 from datajobs.report.display import column_name, configuration_name, model_name, strategy_name
 
-# The reference labels keep their colours whatever the data; a label of the data's own takes the
-# next colour of the same colour-blind palette (then of tab20 beyond ten labels).
-_COLOURS = [*sns.color_palette("colorblind", 10), *sns.color_palette("tab20", 20)]
+# The label colours of datajobs.model.colours (the predictor's too) as matplotlib's RGB tuples: the
+# reference labels keep theirs whatever the data; a label of the data's own takes the next one.
+_COLOURS = [matplotlib.colors.to_rgb(colour) for colour in LABEL_COLOURS]
 PALETTE = dict(zip(PROFILE_LABELS, _COLOURS, strict=False))
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -27,9 +30,7 @@ def _wrap(labels, width: int = 12) -> list[str]:
 
 def label_colours(labels) -> dict[str, tuple]:
     """A colour for each label: the reference palette, then further colours for other labels."""
-    others = [label for label in ordered_labels(labels) if label not in PALETTE]
-    spare = _COLOURS[len(PROFILE_LABELS):]
-    return {**PALETTE, **{label: spare[index % len(spare)] for index, label in enumerate(others)}}
+    return {label: matplotlib.colors.to_rgb(colour) for label, colour in hex_label_colours(labels).items()}
 
 
 def _figure(width: float = 8.0, height: float = 4.5):

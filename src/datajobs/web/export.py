@@ -33,7 +33,8 @@ from datajobs.config import (
     PROJECT_ROOT,
     RESOURCES_DIR,
 )
-from datajobs.data.loading import _COMPANY_CASING, _NO_EXPERIENCE, DataFileError, file_sha256, load_profiles
+from datajobs.data import DataFileError, file_sha256, labelled_rows, load_profiles
+from datajobs.data.normalise import COMPANY_CASING, NO_EXPERIENCE
 from datajobs.data.vocabulary import CITY_LOOKUP, DIPLOMA_FIRST_WORDS, TECHNOLOGY_LOOKUP
 from datajobs.model.calibration import EPSILON
 from datajobs.model.features import CATEGORICAL_CATBOOST_COLUMNS, MISSING
@@ -68,7 +69,7 @@ def training_categories(model: ProfileModel) -> dict[str, list[str]]:
     if not path or not path.is_file() or file_sha256(path) != training.get("sha256"):
         raise DataFileError(path or "<model metadata>", "the model does not list its categorical values and its "
                             "training file is missing or changed: retrain the model with `datajobs train`")
-    from datajobs.model.train import categorical_values, labelled_rows
+    from datajobs.model.train import categorical_values
 
     frame, _ = labelled_rows(load_profiles(path).frame)
     return categorical_values(model.features(frame))
@@ -179,8 +180,8 @@ def build_bundle(model: ProfileModel) -> dict:
             "technology_lookup": {key: list(names) for key, names in TECHNOLOGY_LOOKUP.items()},
             "diploma_first_words": dict(DIPLOMA_FIRST_WORDS),
             "city_lookup": dict(CITY_LOOKUP),
-            "company_casing": dict(_COMPANY_CASING),
-            "no_experience": sorted(_NO_EXPERIENCE),
+            "company_casing": dict(COMPANY_CASING),
+            "no_experience": sorted(NO_EXPERIENCE),
             "experience_min": EXPERIENCE_MIN_YEARS,
             "experience_max": EXPERIENCE_MAX_YEARS,
             "known_experience": list(model.known_experience),
@@ -204,7 +205,8 @@ def bundle_script(bundle: dict) -> str:
 def export_web_bundle(model_dir: str | Path, output: str | Path) -> Path:
     """Write the browser bundle of the model in ``model_dir`` to ``output`` (a ``.js`` file)."""
     model = ProfileModel.load(model_dir)
+    from datajobs.data.writing import write_text
+
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(bundle_script(build_bundle(model)), encoding="utf-8")
-    return output
+    return write_text(output, bundle_script(build_bundle(model)))

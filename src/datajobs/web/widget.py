@@ -13,17 +13,16 @@ import html
 import math
 import time
 from dataclasses import dataclass, field
+from functools import cache
 
-import matplotlib.colors
 import numpy as np
 
-from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS
-from datajobs.data.loading import _clean_text as clean_text
-from datajobs.data.loading import normalise_experience, split_technologies
+from datajobs.config import DIPLOMA_LEVELS, EXPERIENCE_MAX_YEARS, EXPERIENCE_MIN_YEARS, RESOURCES_DIR
+from datajobs.data.normalise import clean_text, normalise_experience, split_technologies
 from datajobs.data.vocabulary import TECHNOLOGY_LOOKUP, make_key
+from datajobs.model.colours import label_colours
 from datajobs.model.columns import stack_text
 from datajobs.model.profile_model import ProfileModel, profile_frame
-from datajobs.report.plots import label_colours
 from datajobs.web.export import UNCERTAIN_MARGIN
 
 UNKNOWN_DIPLOMA = "(not given)"
@@ -190,11 +189,21 @@ def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ..
     return result
 
 
+@cache
+def result_css() -> str:
+    """The style of :func:`render_result_html`'s bars (``resources/web/result.css``)."""
+    return (RESOURCES_DIR / "web" / "result.css").read_text(encoding="utf-8")
+
+
 def render_result_html(result: PredictionResult) -> str:
-    """The result as HTML (all user text escaped): prediction, probability bars, reasons, warnings."""
+    """The result as HTML (all user text escaped): prediction, probability bars, reasons, warnings.
+
+    The bars' style comes first, from ``resources/web/result.css``; only each bar's colour and
+    length are set on the bar itself.
+    """
     if result.error:
         return f'<div class="dj-result dj-error" role="alert"><b>Cannot predict.</b> {html.escape(result.error)}</div>'
-    parts = [f'<div class="dj-result"><div class="dj-predicted">Predicted profile: '
+    parts = [f'<style>{result_css()}</style><div class="dj-result"><div class="dj-predicted">Predicted profile: '
              f'<b class="dj-label">{html.escape(result.predicted or "")}</b></div>']
     if result.uncertain_between:
         first, second = (html.escape(label) for label in result.uncertain_between)
@@ -202,16 +211,15 @@ def render_result_html(result: PredictionResult) -> str:
                      "their probabilities are close.</div>")
     if result.caution:
         parts.append(f'<div class="dj-caution" role="note"><b>Caution.</b> {html.escape(result.caution)}</div>')
-    parts.append('<table class="dj-bars" style="border-collapse:collapse;margin:6px 0">')
+    parts.append('<table class="dj-bars">')
     colours = label_colours(result.probabilities)
     for label in result.probabilities:
         value = result.probabilities[label]
-        colour = matplotlib.colors.to_hex(colours[label])
         parts.append(
-            f'<tr><td style="padding:2px 8px 2px 0;white-space:nowrap">{html.escape(label)}</td>'
-            f'<td style="width:220px"><div style="background:#eee;width:200px;height:14px">'
-            f'<div style="background:{colour};width:{value * 200:.0f}px;height:14px"></div></div></td>'
-            f'<td class="dj-proba" data-label="{html.escape(label)}" style="text-align:right">{value:.1%}</td></tr>')
+            f'<tr><td class="dj-bar-label">{html.escape(label)}</td>'
+            f'<td class="dj-bar-cell"><div class="dj-bar-track">'
+            f'<div class="dj-bar-fill" style="background:{colours[label]};width:{value * 200:.0f}px"></div></div></td>'
+            f'<td class="dj-proba" data-label="{html.escape(label)}">{value:.1%}</td></tr>')
     parts.append("</table>")
     if result.contributions:
         parts.append("<div>What pushed the prediction (SHAP, towards + / away −):<ul>")
@@ -230,7 +238,6 @@ def _predictor_widget_class():
     import anywidget
     import traitlets
 
-    from datajobs.config import RESOURCES_DIR
     from datajobs.web.export import evaluator_source
 
     class PredictorWidget(anywidget.AnyWidget):
@@ -261,7 +268,7 @@ class PredictorForm:
         self.example["technologies"] = [item for item in self.example["technologies"] if item in vocabulary]
         self.view = _predictor_widget_class()(
             example=self.example,
-            colours={label: matplotlib.colors.to_hex(colour) for label, colour in label_colours(model.classes).items()})
+            colours=label_colours(model.classes))
         self.view.on_msg(self._on_message)
 
     def values(self) -> dict:
