@@ -183,3 +183,78 @@ def test_export_web_command(model_dir, tmp_path, capsys):
     assert output.is_file() and "wrote the browser predictor bundle" in capsys.readouterr().out
     assert main(["export-web", "--model", str(tmp_path / "nothing"), "-o", str(output)]) == 2
     assert "not a model directory" in capsys.readouterr().err
+
+
+# Predicts every input at each level given, with or without the counterfactual search.
+NODE_SETS_SCRIPT = """
+const fs = require("fs");
+require(process.argv[2]);
+const inputs = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
+const options = JSON.parse(process.argv[4]);
+process.stdout.write(JSON.stringify(inputs.map((input) => {
+  try { return globalThis.datajobsPredictor.predict(input, options); }
+  catch (error) { return {thrown: error.message}; }
+})));
+"""
+
+
+def run_node_with(bundle_path, inputs: list[dict], options: dict, tmp_path) -> list[dict]:
+    script = tmp_path / "predict_sets.js"
+    script.write_text(NODE_SETS_SCRIPT)
+    data = tmp_path / "inputs.json"
+    data.write_text(json.dumps(inputs, ensure_ascii=False))
+    completed = subprocess.run([NODE, str(script), str(bundle_path), str(data), json.dumps(options)],
+                               capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(completed.stdout)
+
+
+@requires_node
+@pytest.mark.parametrize("level", [0.8, 0.9, 0.95])
+def test_browser_prediction_sets_equal_python_sets(fast_model, bundle_path, sample_path, tmp_path, level):
+    inputs = sample_inputs(sample_path, 1200) + synthetic_inputs(fast_model, 600, seed=11)
+    options = {"counterfactuals": False} if level == 0.9 else {"level": level, "counterfactuals": False}
+    actual = run_node_with(bundle_path, inputs, options, tmp_path)
+    expected = python_results(fast_model, inputs)
+    scored = [(browser, python) for browser, python in zip(actual, expected, strict=True) if not python["error"]]
+    assert len(scored) >= 1500
+    rows = np.vstack([python["probabilities"] for _, python in scored])
+    sets, empty = fast_model.prediction_sets(rows, [python["label"] for _, python in scored], level)
+    for (browser, python), members, was_empty in zip(scored, sets, empty, strict=True):
+        assert browser["set"] == members, (python["label"], browser["probabilities"])
+        assert browser["set_empty"] == bool(was_empty) and browser["set_level"] == level
+        shown = [browser["probabilities"][label] for label in browser["set"]]
+        assert python["label"] in browser["set"] and shown == sorted(shown, reverse=True)
+    sizes = {len(members) for members in sets}
+    assert len(sizes) > 1, "the profiles should not all get sets of one size"
+
+
+@requires_node
+def test_browser_counterfactuals_equal_python_search(fast_model, bundle_path, sample_path, tmp_path):
+    from datajobs.model.counterfactuals import counterfactuals
+
+    inputs = sample_inputs(sample_path, 150) + synthetic_inputs(fast_model, 100, seed=5)
+    actual = run_node_with(bundle_path, inputs, {}, tmp_path)
+    compared = 0
+    for item, browser in zip(inputs, actual, strict=True):
+        checked = check_form(fast_model, item.get("technologies") or (), item.get("free_text") or "",
+                             item.get("diploma"), item.get("experience"), item.get("city"), item.get("company"))
+        if checked.error:
+            assert browser["error"] and browser["counterfactuals"] is None
+            continue
+        expected = counterfactuals(fast_model, checked.frame)
+        assert [edit["changes"] for edit in browser["counterfactuals"]] == [edit["changes"] for edit in expected]
+        assert [edit["label"] for edit in browser["counterfactuals"]] == [edit["label"] for edit in expected]
+        for edit, python_edit in zip(browser["counterfactuals"], expected, strict=True):
+            assert abs(edit["probability"] - python_edit["probability"]) < 1e-9
+            assert edit["size"] == python_edit["size"] and edit["kinds"] == python_edit["kinds"]
+        compared += 1
+    assert compared >= 200
+    found = [edit for browser in actual if browser.get("counterfactuals") for edit in browser["counterfactuals"]]
+    assert any(len(edit["changes"]) == 2 for edit in found) and any(len(edit["changes"]) == 1 for edit in found)
+
+
+@requires_node
+@pytest.mark.parametrize("level", [0, 1, 1.5, "abc"])
+def test_browser_refuses_a_level_outside_zero_one(bundle_path, tmp_path, level):
+    [answer] = run_node_with(bundle_path, [{"technologies": ["Python"]}], {"level": level}, tmp_path)
+    assert "is not between 0 and 1" in answer["thrown"]

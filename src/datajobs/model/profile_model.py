@@ -24,6 +24,7 @@ from datajobs.model.columns import (
     distinct_codes,
     split_technology_column,
 )
+from datajobs.model.conformal import DEFAULT_LEVEL, ConformalSets
 
 MODEL_FILE = "model.cbm"
 METADATA_FILE = "metadata.json"
@@ -48,7 +49,11 @@ class ProfileModel:
     known_experience: list[float] = field(default_factory=list)
     # The distinct stacks of the training rows: their known technologies, sorted and joined by "/".
     known_stacks: list[str] = field(default_factory=list)
+    # Class-conditional conformal thresholds (datajobs.model.conformal); None in a model saved before them.
+    conformal: ConformalSets | None = None
     metadata: dict = field(default_factory=dict)
+    # The out-of-fold probabilities and true class positions the thresholds were read from (training only).
+    out_of_fold: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     # -- features -------------------------------------------------------------------------------
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +84,15 @@ class ProfileModel:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return self.decision.predict(self.predict_proba(frame))
+
+    def prediction_sets(self, probabilities: np.ndarray, labels, level: float = DEFAULT_LEVEL
+                        ) -> tuple[list[list[str]], np.ndarray]:
+        """Each row's prediction set at ``level`` (most probable first, holding its label) and whether its
+        raw conformal set was empty (see :meth:`datajobs.model.conformal.ConformalSets.prediction_sets`)."""
+        if self.conformal is None:
+            raise ValueError("this model has no prediction-set thresholds (it predates them); "
+                             "retrain it with `datajobs train` or `make book`")
+        return self.conformal.prediction_sets(probabilities, labels, level)
 
     def explain(self, frame: pd.DataFrame, predicted: np.ndarray | None = None) -> pd.DataFrame:
         """Per-feature SHAP values (CatBoost's, on the raw log-odds) for each row's predicted class.
@@ -174,6 +188,7 @@ class ProfileModel:
             "known_stacks": self.known_stacks,
             "calibration": self.calibration.to_dict(),
             "decision_rule": self.decision.to_dict(),
+            **({"conformal": self.conformal.to_dict()} if self.conformal is not None else {}),
         }
         (directory / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n",
                                                encoding="utf-8")
@@ -215,6 +230,8 @@ class ProfileModel:
                 known_diplomas=list(metadata.get("known_diplomas", [])),
                 known_experience=[float(value) for value in metadata.get("known_experience", [])],
                 known_stacks=list(metadata.get("known_stacks", [])),
+                conformal=ConformalSets.from_dict(tuple(metadata["classes"]), metadata["conformal"])
+                if "conformal" in metadata else None,
                 metadata=metadata,
             )
         except (KeyError, TypeError, ValueError) as error:

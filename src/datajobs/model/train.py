@@ -33,6 +33,7 @@ from datajobs.data.labels import (
 from datajobs.model.calibration import choose_class_weight, fit_vector_scaling
 from datajobs.model.candidates import CatBoostFeatures, CatBoostProfileClassifier
 from datajobs.model.columns import split_technology_column, stack_text
+from datajobs.model.conformal import fit_conformal_sets
 from datajobs.model.evaluate import label_slug, score_predictions
 from datajobs.model.features import CATEGORICAL_CATBOOST_COLUMNS
 from datajobs.model.profile_model import ProfileModel
@@ -254,7 +255,12 @@ def fit_profile_model(frame: pd.DataFrame, params: dict | None = None, include_c
         known_diplomas=[level for level in DIPLOMA_LEVELS if level in set(frame["diploma"].dropna())],
         known_experience=sorted(float(value) for value in frame["experience"].dropna().unique()),
         known_stacks=known_stacks(frame["technologies"], features.vocabulary_),
+        conformal=fit_conformal_sets(calibrated, y_index, classes, source=(
+            f"out-of-fold probabilities of the {len(frame)} training rows ({calibration_splits} folds), calibrated; "
+            "the calibration and the decision rule were fitted on the same rows, so the coverage is empirical")),
     )
+    # Kept in memory (not saved): the rows the thresholds were read from, for the book's checks.
+    model.out_of_fold = (calibrated, y_index)
     model.metadata = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "params": params,

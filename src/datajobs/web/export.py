@@ -37,6 +37,7 @@ from datajobs.data import DataFileError, file_sha256, labelled_rows, load_profil
 from datajobs.data.normalise import COMPANY_CASING, NO_EXPERIENCE
 from datajobs.data.vocabulary import CITY_LOOKUP, DIPLOMA_FIRST_WORDS, TECHNOLOGY_LOOKUP
 from datajobs.model.calibration import EPSILON
+from datajobs.model.conformal import TOLERANCE
 from datajobs.model.features import CATEGORICAL_CATBOOST_COLUMNS, MISSING
 from datajobs.model.profile_model import ProfileModel
 
@@ -170,6 +171,9 @@ def build_bundle(model: ProfileModel) -> dict:
         "calibration": {**model.calibration.to_dict(), "epsilon": EPSILON},
         "decision": {"weighted_class": model.decision.weighted_class, "weight": model.decision.weight},
         "uncertain_margin": UNCERTAIN_MARGIN,
+        # Prediction sets (datajobs.model.conformal): per level, each class's probability floor.
+        "conformal": None if model.conformal is None else {
+            "floors": model.conformal.floors, "tolerance": TOLERANCE, "rows": model.conformal.rows},
         "vocabularies": {
             "technologies": list(model.technology_vocabulary),
             "diplomas": list(DIPLOMA_LEVELS),
@@ -185,6 +189,7 @@ def build_bundle(model: ProfileModel) -> dict:
             "experience_min": EXPERIENCE_MIN_YEARS,
             "experience_max": EXPERIENCE_MAX_YEARS,
             "known_experience": list(model.known_experience),
+            "known_diplomas": list(model.known_diplomas),
             "known_stacks": list(model.known_stacks),
         },
     }

@@ -22,6 +22,8 @@ from datajobs.data.normalise import clean_text, normalise_experience, split_tech
 from datajobs.data.vocabulary import TECHNOLOGY_LOOKUP, make_key
 from datajobs.model.colours import label_colours
 from datajobs.model.columns import stack_text
+from datajobs.model.conformal import DEFAULT_LEVEL
+from datajobs.model.counterfactuals import counterfactuals
 from datajobs.model.profile_model import ProfileModel, profile_frame
 from datajobs.web.export import UNCERTAIN_MARGIN
 
@@ -50,6 +52,12 @@ class PredictionResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     caution: str | None = None
+    # The prediction set at ``set_level`` (most probable first, holding ``predicted``), whether no class
+    # reached its floor, and the smallest edits that change the label (datajobs.model.counterfactuals).
+    prediction_set: list[str] = field(default_factory=list)
+    set_level: float = DEFAULT_LEVEL
+    set_empty: bool = False
+    counterfactuals: list[dict] = field(default_factory=list)
 
 
 # Shown above the probabilities when a profile is unlike every training profile.
@@ -155,8 +163,8 @@ def check_form(model: ProfileModel, technologies: list[str] | tuple[str, ...] | 
 
 def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ...] = (), free_text: str = "",
                     diploma: str | None = None, experience: str | float | None = None, city: str | None = None,
-                    company: str | None = None) -> PredictionResult:
-    """Validate the form, predict, and explain one profile.
+                    company: str | None = None, level: float = DEFAULT_LEVEL) -> PredictionResult:
+    """Validate the form, predict, and explain one profile, with its prediction set at ``level``.
 
     Parameters
     ----------
@@ -167,6 +175,8 @@ def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ..
         loader's own rules.
     diploma, experience, city, company
         Form values; empty means unknown.
+    level : float
+        Coverage level of the prediction set (one the model has thresholds for: 0.8, 0.9, 0.95).
     """
     started = time.perf_counter()
     checked = check_form(model, technologies, free_text, diploma, experience, city, company)
@@ -185,6 +195,10 @@ def predict_profile(model: ProfileModel, technologies: list[str] | tuple[str, ..
     explanation = explanation.loc[explanation["shap"].abs().sort_values(ascending=False).index]
     result.contributions = [(_feature_label(row.feature, row.value), float(row.shap))
                             for row in explanation.head(TOP_CONTRIBUTIONS).itertuples()]
+    if model.conformal is not None:
+        sets, empty = model.prediction_sets(probabilities[np.newaxis, :], [predicted], level)
+        result.prediction_set, result.set_level, result.set_empty = sets[0], float(level), bool(empty[0])
+    result.counterfactuals = counterfactuals(model, frame)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -209,6 +223,9 @@ def render_result_html(result: PredictionResult) -> str:
         first, second = (html.escape(label) for label in result.uncertain_between)
         parts.append(f'<div class="dj-uncertain">Uncertain between <b>{first}</b> and <b>{second}</b>: '
                      "their probabilities are close.</div>")
+    if result.prediction_set:
+        members = " or ".join(html.escape(label) for label in result.prediction_set)
+        parts.append(f'<div class="dj-set"><b>Prediction set ({result.set_level:.0%}):</b> {members}.</div>')
     if result.caution:
         parts.append(f'<div class="dj-caution" role="note"><b>Caution.</b> {html.escape(result.caution)}</div>')
     parts.append('<table class="dj-bars">')
@@ -229,6 +246,11 @@ def render_result_html(result: PredictionResult) -> str:
         parts.append("</ul></div>")
     for warning in result.warnings:
         parts.append(f'<div class="dj-warning">⚠ {html.escape(warning)}</div>')
+    if result.counterfactuals:
+        parts.append("<div>What would change the answer (this describes the model, not a career path):<ul>")
+        parts.extend(f"<li>{html.escape(' and '.join(edit['changes']))} → {html.escape(edit['label'])}</li>"
+                     for edit in result.counterfactuals)
+        parts.append("</ul></div>")
     parts.append("</div>")
     return "".join(parts)
 

@@ -100,6 +100,15 @@ function renderForm(el, model, predictor, withKernel) {
   root.appendChild(companies.list);
   root.appendChild(field("Company", company));
 
+  // The level of the prediction set: the levels the model has thresholds for (90 % by default).
+  const levels = bundle.conformal ? Object.keys(bundle.conformal.floors) : [];
+  const level = element("select", {}, levels.map((key) =>
+    element("option", {value: key, text: Math.round(100 * Number(key)) + " %"})));
+  if (levels.includes("0.9")) { level.value = "0.9"; }
+  if (levels.length) {
+    root.appendChild(field("Set level", level, "how often the set must hold the true job, for profiles like this"));
+  }
+
   const button = element("button", {type: "button", className: "dj-button", text: "Predict"});
   root.appendChild(button);
   const output = element("div", {className: "dj-output", "aria-live": "polite"});
@@ -148,6 +157,20 @@ function renderForm(el, model, predictor, withKernel) {
       ];
       box.appendChild(element("div", {className: "dj-read", text: "Read as: " + read.join("; ") + "."}));
     }
+    if (result.set) {
+      const share = Math.round(100 * result.set_level);
+      const words = result.set.length === 1 ? result.set[0] + " alone"
+        : result.set.slice(0, -1).join(", ") + " or " + result.set[result.set.length - 1];
+      box.appendChild(element("div", {className: "dj-set"}, [
+        element("b", {text: "Prediction set (" + share + " %): "}), document.createTextNode(words + ". "),
+        document.createTextNode("For " + share + " in 100 profiles like this one, the true job is in this set "
+          + "(measured per job on profiles the model never saw; see the chapter on prediction sets).")]));
+      if (result.set_empty) {
+        box.appendChild(element("div", {className: "dj-caution", role: "note"}, [element("b", {text: "Unusual. "}),
+          document.createTextNode("No job is as probable for this profile as for the profiles the model was checked "
+            + "on: the set holds the predicted job only, and the guarantee does not cover it.")]));
+      }
+    }
     if (result.caution) {
       box.appendChild(element("div", {className: "dj-caution", role: "note"},
                               [element("b", {text: "Caution. "}), document.createTextNode(result.caution)]));
@@ -174,6 +197,15 @@ function renderForm(el, model, predictor, withKernel) {
         + "predictions, so that this rare class is not always outvoted), which makes " + result.label + " win."}));
     }
     result.warnings.forEach((warning) => box.appendChild(element("div", {className: "dj-warning", text: "⚠ " + warning})));
+    if (result.counterfactuals) {
+      const edits = result.counterfactuals;
+      const heading = edits.length ? "What would change the answer (the smallest edits; this describes the model, "
+        + "not the labour market or a career path):"
+        : "No edit of at most two changes (years, one technology, one diploma step) changes the answer.";
+      const list = element("ul", {}, edits.map((edit) => element("li", {text: edit.changes.join(" and ") + " → "
+        + edit.label + " (" + percent(edit.probability) + ")"})));
+      box.appendChild(element("div", {className: "dj-counterfactuals"}, [document.createTextNode(heading), list]));
+    }
     const reasons = element("div", {className: "dj-reasons"});
     if (withKernel) {
       reasons.textContent = "Computing what pushed the prediction (SHAP) in the kernel…";
@@ -192,7 +224,7 @@ function renderForm(el, model, predictor, withKernel) {
     requestId += 1;
     let result;
     try {
-      result = predictor.predict(values());
+      result = predictor.predict(values(), levels.length ? {level: Number(level.value)} : {});
     } catch (error) {
       console.warn("[datajobs] prediction failed", error);
       result = {error: "Unexpected problem while predicting (" + (error && error.name || "Error") + ")."};
@@ -220,7 +252,7 @@ function renderForm(el, model, predictor, withKernel) {
     output.prepend(stale);
   }
   [freeText, experience, city, company].forEach((input) => input.addEventListener("input", markStale));
-  [diploma, ...boxes.map((label) => label.firstChild)].forEach((input) => input.addEventListener("change", markStale));
+  [diploma, level, ...boxes.map((label) => label.firstChild)].forEach((input) => input.addEventListener("change", markStale));
   [freeText, experience, city, company].forEach((input) => input.addEventListener("keydown", (event) => {
     if (event.key === "Enter") { predict(); }
   }));

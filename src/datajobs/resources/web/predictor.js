@@ -294,6 +294,10 @@
   // ---------------------------------------------------------------------------------------
   // The predictor
   // ---------------------------------------------------------------------------------------
+  var DEFAULT_LEVEL = 0.9;
+  var COUNTERFACTUAL_LIMIT = 3;
+  var COUNTERFACTUAL_DECIMALS = 6;
+
   function createPredictor(bundle) {
     var normaliser = new Normaliser(bundle.normaliser);
     var features = bundle.features;
@@ -351,6 +355,130 @@
       return best;
     }
 
+    // datajobs.model.conformal: a class is in the set when its probability reaches its floor at the
+    // level (a null floor: too few conformal rows, always in); the set always holds the label.
+    var conformal = bundle.conformal;
+    function levelKey(level) { return formatG(Number(level)); }
+    function checkLevel(level) {
+      var value = Number(level);
+      if (level === null || level === "" || typeof level === "boolean" || Number.isNaN(value) ||
+          !(value > 0 && value < 1)) {
+        throw new Error("level " + JSON.stringify(level) + " is not between 0 and 1 (exclusive); give e.g. 0.8, 0.9 or 0.95");
+      }
+      if (!conformal || !(levelKey(value) in conformal.floors)) {
+        throw new Error("no conformal thresholds for level " + levelKey(value) + "; the model has " +
+          (conformal ? Object.keys(conformal.floors).join(", ") : "none"));
+      }
+      return value;
+    }
+    function predictionSet(probabilities, chosen, level) {
+      var floors = conformal.floors[levelKey(level)];
+      var inside = classes.map(function (label, c) {
+        return floors[label] === null || probabilities[c] >= floors[label] - conformal.tolerance;
+      });
+      var empty = !inside.some(function (value) { return value; });
+      inside[chosen] = true;
+      var order = probabilities.map(function (p, c) { return c; })
+        .sort(function (a, b) { return probabilities[b] - probabilities[a] || a - b; });
+      return {set: order.filter(function (c) { return inside[c]; }).map(function (c) { return classes[c]; }),
+              empty: empty};
+    }
+
+    // datajobs.model.counterfactuals: the same candidates in the same order, ranked alike.
+    var knownDiplomas = new Set(bundle.normaliser.known_diplomas || []);
+    var diplomaSteps = bundle.vocabularies.diplomas.filter(function (level) { return knownDiplomas.has(level); });
+    function change(kind, value, size, text) { return {kind: kind, value: value, size: size, text: text}; }
+    function candidateChanges(profile) {
+      var knownYears = normaliser.knownExperience;
+      var years = profile.experience;
+      var experienceChanges = [];
+      knownYears.forEach(function (value) {
+        if (years === null) {
+          experienceChanges.push(change("experience", value, 1, "experience: not given → " + formatG(value) + " years"));
+        } else if (value !== years) {
+          experienceChanges.push(change("experience", value, Math.abs(value - years),
+            "experience: " + formatG(years) + " → " + formatG(value) + " years"));
+        }
+      });
+      var present = new Set(profile.technologies);
+      var technologyChanges = features.technology_vocabulary.map(function (name) {
+        return change("technology", name, 1, (present.has(name) ? "remove " : "add ") + name);
+      });
+      var diplomaChanges = [];
+      var rank = diplomaSteps.indexOf(profile.diploma);
+      if (rank >= 0) {
+        [rank - 1, rank + 1].forEach(function (step) {
+          if (step >= 0 && step < diplomaSteps.length) {
+            diplomaChanges.push(change("diploma", diplomaSteps[step], 1,
+              "diploma: " + profile.diploma + " → " + diplomaSteps[step]));
+          }
+        });
+      }
+      return [experienceChanges, technologyChanges, diplomaChanges];
+    }
+    function applyChanges(profile, changes) {
+      var edited = {technologies: profile.technologies.slice(), diploma: profile.diploma,
+                    experience: profile.experience, city: profile.city, company: profile.company};
+      changes.forEach(function (item) {
+        if (item.kind === "experience") { edited.experience = item.value; }
+        else if (item.kind === "diploma") { edited.diploma = item.value; }
+        else if (edited.technologies.indexOf(item.value) >= 0) {
+          edited.technologies = edited.technologies.filter(function (name) { return name !== item.value; });
+        } else { edited.technologies.push(item.value); }
+      });
+      return edited;
+    }
+    function rankKey(changes, probability) {
+      var size = changes.reduce(function (total, item) { return total + item.size; }, 0);
+      return [changes.length, size, -Number(probability.toFixed(COUNTERFACTUAL_DECIMALS)),
+              changes.map(function (item) { return item.text; }).join(" + ")];
+    }
+    function compareKeys(a, b) {
+      for (var i = 0; i < 3; i += 1) { if (a[i] !== b[i]) { return a[i] < b[i] ? -1 : 1; } }
+      return a[3] < b[3] ? -1 : (a[3] > b[3] ? 1 : 0);
+    }
+    function counterfactualsOf(profile, label) {
+      var groups = candidateChanges(profile);
+      var found = [];
+      var flippingSingles = new Set();
+      function consider(changes) {
+        var probabilities = probabilitiesOf(applyChanges(profile, changes));
+        var chosen = decide(probabilities);
+        if (classes[chosen] === label) { return false; }
+        found.push({key: rankKey(changes, probabilities[chosen]), changes: changes, label: classes[chosen],
+                    probability: probabilities[chosen]});
+        return true;
+      }
+      groups.forEach(function (group) {
+        group.forEach(function (item) { if (consider([item])) { flippingSingles.add(item); } });
+      });
+      // A pair ranks after every single change: it is needed only if fewer single kinds change the label.
+      var singleKinds = new Set(found.map(function (item) { return item.changes[0].kind; }));
+      if (singleKinds.size < COUNTERFACTUAL_LIMIT) {
+        groups.forEach(function (group, index) {
+          groups.slice(index + 1).forEach(function (later) {
+            group.forEach(function (first) {
+              if (flippingSingles.has(first)) { return; }
+              later.forEach(function (second) {
+                if (!flippingSingles.has(second)) { consider([first, second]); }
+              });
+            });
+          });
+        });
+      }
+      found.sort(function (a, b) { return compareKeys(a.key, b.key); });
+      var kept = [];
+      var seen = new Set();
+      for (var i = 0; i < found.length && kept.length < COUNTERFACTUAL_LIMIT; i += 1) {
+        var kinds = found[i].changes.map(function (item) { return item.kind; }).sort();
+        if (seen.has(kinds.join("+"))) { continue; }
+        seen.add(kinds.join("+"));
+        kept.push({changes: found[i].changes.map(function (item) { return item.text; }), kinds: kinds,
+                   label: found[i].label, probability: found[i].probability, size: found[i].key[1]});
+      }
+      return kept;
+    }
+
     function blank(value) {
       return value === null || value === undefined || String(value).trim() === "";
     }
@@ -361,10 +489,14 @@
      * input: {technologies: [..] or "a/b", free_text: "a, b", diploma, experience, city, company};
      * every field may be missing. Returns {label, probabilities: {class: p}, warnings: [..],
      * error: null | message, profile: canonical values (null when missing), uncertain_between,
-     * argmax_label, decision_rule}.
+     * argmax_label, decision_rule, set (labels, most probable first, at options.level, 0.9 by default),
+     * set_level, set_empty (no class reached its floor), counterfactuals ([{changes, kinds, label,
+     * probability, size}]; options.counterfactuals === false skips them)}.
      */
-    function predict(input) {
+    function predict(input, options) {
       input = input || {};
+      var level = conformal || (options && options.level !== undefined)
+        ? checkLevel(options && options.level !== undefined ? options.level : DEFAULT_LEVEL) : null;
       var picked = Array.isArray(input.technologies) ? input.technologies
         : (blank(input.technologies) ? [] : splitTechnologies(input.technologies));
       var typed = blank(input.free_text) ? [] : splitTechnologies(input.free_text);
@@ -373,7 +505,8 @@
       var diploma = blank(input.diploma) || input.diploma === "(not given)" ? null : input.diploma;
       var city = blank(input.city) ? null : String(input.city).trim();
       var result = {label: null, probabilities: null, warnings: [], error: null, profile: null,
-                    uncertain_between: null, argmax_label: null, decision_rule: null, caution: null};
+                    uncertain_between: null, argmax_label: null, decision_rule: null, caution: null,
+                    set: null, set_level: level, set_empty: null, counterfactuals: null};
       if (experienceText) {
         var parsed = normaliser.experience(experienceText);
         if (parsed.problem) {
@@ -452,6 +585,14 @@
       }
       result.decision_rule = {weighted_class: bundle.decision.weighted_class, weight: bundle.decision.weight,
                               decided: result.label !== result.argmax_label};
+      if (conformal) {
+        var members = predictionSet(probabilities, chosen, level);
+        result.set = members.set;
+        result.set_empty = members.empty;
+      }
+      if (!options || options.counterfactuals !== false) {
+        result.counterfactuals = counterfactualsOf(profile, result.label);
+      }
       return result;
     }
 
