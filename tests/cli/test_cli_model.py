@@ -97,3 +97,40 @@ def test_evaluate_needs_labels(model_dir, write_csv):
     path = write_csv("Technologies;Diplome;Experience;Ville\nPython;Master;1;Paris\n")
     result = run("evaluate", "--model", str(model_dir), "--data", str(path))
     assert result.returncode == 2 and "no row has a Metier label" in result.stderr
+
+
+def test_predict_writes_the_prediction_set_at_the_level_asked_and_counts_set_sizes(model_dir, sample_path, tmp_path):
+    from datajobs.model.profile_model import ProfileModel
+
+    model = ProfileModel.load(model_dir)
+    counts = {}
+    for level in ("0.8", "0.95"):
+        output = tmp_path / f"scored_{level}.csv"
+        result = run("predict", "--model", str(model_dir), str(sample_path), "-o", str(output), "--level", level)
+        assert result.returncode == 0, result.stderr
+        scored = pd.read_csv(output, sep=";", keep_default_na=False)
+        assert list(scored.columns[-2:]) == ["prediction_set", "warnings"]
+        sets = scored["prediction_set"].str.split(" | ", regex=False)
+        assert all(label in members for label, members in zip(scored["predicted_metier"], sets, strict=True))
+        probabilities = scored[[f"proba_{label.lower().replace(' ', '_')}" for label in model.classes]].to_numpy()
+        expected, _ = model.prediction_sets(probabilities, scored["predicted_metier"], float(level))
+        # the CSV's probabilities are rounded to 4 decimals: compare where no class sits at its floor
+        floors = model.conformal.floor_vector(float(level))
+        clear = (abs(probabilities - floors) > 1e-4).all(axis=1)
+        assert clear.mean() > 0.9
+        assert [members for members, keep in zip(sets, clear, strict=True) if keep] == \
+               [members for members, keep in zip(expected, clear, strict=True) if keep]
+        sizes = sets.map(len).value_counts()
+        counts[level] = sizes
+        summary = ", ".join(f"{size} label{'s' if size > 1 else ''} {count}" for size, count in sorted(sizes.items()))
+        assert f"prediction sets at {float(level):.0%}: {summary}" in result.stderr
+    assert (counts["0.95"].index * counts["0.95"]).sum() > (counts["0.8"].index * counts["0.8"]).sum()
+
+
+@pytest.mark.parametrize("level", ["0", "1", "1.5", "abc", "0.85"])
+def test_predict_refuses_a_bad_level_in_one_line(model_dir, sample_path, tmp_path, level):
+    result = run("predict", "--model", str(model_dir), str(sample_path), "-o", str(tmp_path / "out.csv"),
+                 "--level", level)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("datajobs predict: error: --level: ")
+    assert not (tmp_path / "out.csv").exists()

@@ -7,7 +7,7 @@ import json
 import sys
 
 from datajobs import config
-from datajobs.cli.parsing import add_command, add_model_option, add_sheet_option
+from datajobs.cli.parsing import UsageError, add_command, add_model_option, add_sheet_option
 
 
 def handle_train(args: argparse.Namespace) -> int:
@@ -35,12 +35,20 @@ def handle_train(args: argparse.Namespace) -> int:
 
 
 def handle_predict(args: argparse.Namespace) -> int:
+    from datajobs.model.conformal import check_level
     from datajobs.ops.workflows import predict_batch
 
-    summary = predict_batch(args.model, args.input, args.output, sheet=args.sheet, raw=args.raw, dask=args.dask)
+    try:
+        level = check_level(args.level)
+    except ValueError as error:
+        raise UsageError(f"--level: {error}") from None
+    summary = predict_batch(args.model, args.input, args.output, sheet=args.sheet, raw=args.raw, dask=args.dask,
+                            level=level)
     target = args.output or "stdout"
+    sizes = summary.set_size_text()
     print(f"scored {summary.rows - summary.unscored} of {summary.rows} rows -> {target}; "
-          f"{summary.flagged} rows with warnings, {summary.unscored} not scorable", file=sys.stderr)
+          f"{summary.flagged} rows with warnings, {summary.unscored} not scorable"
+          + (f"; prediction sets at {level:.0%}: {sizes}" if sizes else ""), file=sys.stderr)
     return 0
 
 
@@ -104,6 +112,8 @@ def add_predict(commands) -> None:
     predict.add_argument("-o", "--output", help="file to write: every input column plus the prediction, in the input's "
                          "delimiter, or an Excel workbook for a .xlsx name (default: no file; predicted_metier, "
                          "probabilities and warnings are printed to stdout as comma-separated CSV)")
+    predict.add_argument("--level", default="0.9", help="coverage level of the prediction_set column: how often, "
+                         "for profiles like a row, its true job is in the set (0.8, 0.9 or 0.95)")
     predict.add_argument("--raw", action="store_true", help="write cells starting with = + - @ as they came "
                          "(by default they get a leading apostrophe so a spreadsheet does not run them)")
     predict.add_argument("--dask", metavar="SCHEDULER", help="score on a Dask cluster: its scheduler address "

@@ -258,22 +258,30 @@ def _unscorable_reason(frame: pd.DataFrame) -> pd.Series:
                      index=frame.index)
 
 
-def predict_frame(model: ProfileModel, frame: pd.DataFrame) -> pd.DataFrame:
-    """Predicted profile, class probabilities and warnings for every row of a canonical frame.
+def predict_frame(model: ProfileModel, frame: pd.DataFrame, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    """Predicted profile, class probabilities, prediction set and warnings for every row of a canonical frame.
 
-    Rows that cannot be scored keep their place with an empty prediction and the reason.
+    ``prediction_set`` holds the labels of the set at ``level`` joined by `` | ``, most probable first
+    (a model saved without conformal thresholds gives no such column). Rows that cannot be scored keep
+    their place with an empty prediction and the reason.
     """
     reasons = _unscorable_reason(frame).to_numpy()
     scorable = reasons == ""
     columns = probability_columns(model.classes)
     predicted = np.full(len(frame), "", dtype=object)
     probabilities = np.full((len(frame), len(columns)), np.nan)
+    sets = np.full(len(frame), "", dtype=object)
     if scorable.any():
         probabilities[scorable] = model.predict_proba(frame[scorable])
-        predicted[scorable] = model.decision.predict(probabilities[scorable])
+        chosen = model.decision.predict_index(probabilities[scorable])
+        predicted[scorable] = np.asarray(model.decision.classes, dtype=object)[chosen]
+        if model.conformal is not None:
+            sets[scorable] = model.conformal.set_texts(probabilities[scorable], chosen, level)[0]
     result = pd.DataFrame({"predicted_metier": predicted}, index=frame.index)
     for position, column in enumerate(columns):
         result[column] = probabilities[:, position]
+    if model.conformal is not None:
+        result["prediction_set"] = sets
     technology_codes, technology_notes, city_codes, city_notes = model._unseen_value_notes(frame)
     # Rows share few distinct (loader note, stack, city, reason) combinations: each is joined once.
     joined: dict[tuple, str] = {}

@@ -11,6 +11,7 @@ from collections import deque
 from pathlib import Path
 
 from datajobs.model.backend import ScaleError, dask_client
+from datajobs.model.conformal import DEFAULT_LEVEL
 
 __all__ = ["ScaleError", "expand_inputs", "score_files_on_dask", "score_piece"]
 
@@ -41,7 +42,7 @@ def _worker_model(files: dict[str, bytes]):
 
 
 def score_piece(files: dict[str, bytes], name: str, header: bytes, body: bytes, lines_before: int,
-                write_header: bool, summary_only: bool) -> dict:
+                write_header: bool, summary_only: bool, level: float = DEFAULT_LEVEL) -> dict:
     """Score one piece of a file on a worker: its output text and counts, or the loader's error
     (returned as values: the client raises it with the whole file's name and line)."""
     import tempfile
@@ -60,12 +61,12 @@ def score_piece(files: dict[str, bytes], name: str, header: bytes, body: bytes, 
             # Records before this piece are unknown here: lines are exact, so lines are named.
             shifted = shift_error(error, Path(name), lines_before - header.count(b"\n"))
             return {"error": (shifted.path, shifted.reason, shifted.line, shifted.column)}
-    output = scored_output(model, loaded)
+    output = scored_output(model, loaded, level=level)
     text = (summary_csv(output, header=write_header) if summary_only
             else written_csv(model, output, loaded.delimiter, header=write_header))
     summary = ScoringSummary()
     summary.add(output)
-    return {"text": text, "rows": summary.rows, "unscored": summary.unscored, "flagged": summary.flagged}
+    return {"text": text, "summary": summary}
 
 
 def expand_inputs(pattern: str) -> list[Path]:
@@ -82,7 +83,7 @@ def expand_inputs(pattern: str) -> list[Path]:
 
 def score_files_on_dask(model_dir: str | Path, inputs: list[Path], output: Path | None, scheduler: str,
                         one_file_per_input: bool = False, chunk_bytes: int | None = None, stream=None,
-                        in_flight_per_worker: int = 2):
+                        in_flight_per_worker: int = 2, level: float = DEFAULT_LEVEL):
     """Score files on a Dask cluster, in input order.
 
     ``output`` is one file for every input's rows (header once), a folder when
@@ -123,9 +124,7 @@ def score_files_on_dask(model_dir: str | Path, inputs: list[Path], output: Path 
                     path, reason, line, column = result["error"]
                     raise DataFileError(path, reason, line=line, column=column)
                 (handle or stream or sys.stdout).write(result["text"])
-                totals.rows += result["rows"]
-                totals.unscored += result["unscored"]
-                totals.flagged += result["flagged"]
+                totals.merge(result["summary"])
 
         try:
             for source in inputs:
@@ -139,7 +138,7 @@ def score_files_on_dask(model_dir: str | Path, inputs: list[Path], output: Path 
                 pieces = 0
                 for header, body, lines_before in split_records(source, chunk_bytes):
                     pending.append(client.submit(score_piece, remote_files, str(source), header, body, lines_before,
-                                                 first, output is None, pure=False))
+                                                 first, output is None, level, pure=False))
                     first = False
                     pieces += 1
                     drain(limit)

@@ -12,7 +12,8 @@ import csv
 import gc
 import io
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,19 +21,23 @@ import pandas as pd
 
 from datajobs.data import LoadedProfiles, load_profiles
 from datajobs.data.chunks import SCORING_CHUNK_BYTES, load_chunks
+from datajobs.model.conformal import DEFAULT_LEVEL
+from datajobs.model.coverage import SET_SEPARATOR
 from datajobs.model.profile_model import ProfileModel, predict_frame, probability_columns
 
 __all__ = ["SCORING_CHUNK_BYTES", "ScoringSummary", "output_encoding", "predict_file", "score_file",
            "scored_output", "summary_csv", "written_csv"]
 
 
-def scored_output(model: ProfileModel, loaded: LoadedProfiles, raw: bool = False) -> pd.DataFrame:
-    """The input columns as read plus ``predicted_metier``, ``proba_<class>`` and ``warnings``.
+def scored_output(model: ProfileModel, loaded: LoadedProfiles, raw: bool = False,
+                  level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    """The input columns as read plus ``predicted_metier``, ``proba_<class>``, ``prediction_set`` (at
+    ``level``) and ``warnings``.
 
     Unless ``raw``, cells a spreadsheet would execute as a formula get a leading apostrophe and
     their row a warning (OWASP's CSV-injection rule).
     """
-    predictions = predict_frame(model, loaded.frame)
+    predictions = predict_frame(model, loaded.frame, level)
     output = loaded.raw.copy()
     for column in predictions.columns:
         output[column] = predictions[column].to_numpy()
@@ -86,7 +91,8 @@ def written_csv(model: ProfileModel, output: pd.DataFrame, delimiter: str, heade
 
 def summary_csv(output: pd.DataFrame, header: bool = True) -> str:
     """What ``datajobs predict`` prints without ``-o``: prediction, probabilities (4 decimals) and warnings."""
-    columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")], "warnings"]
+    columns = ["predicted_metier", *[c for c in output.columns if c.startswith("proba_")],
+               *[c for c in ("prediction_set",) if c in output.columns], "warnings"]
     return output[columns].round(4).to_csv(index=False, header=header)
 
 
@@ -97,7 +103,7 @@ def output_encoding(loaded: LoadedProfiles) -> str:
 
 
 def predict_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None,
-                 sheet: str | None = None, raw: bool = False) -> pd.DataFrame:
+                 sheet: str | None = None, raw: bool = False, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """Score a user's batch file: every input row, in input order, with its input columns plus
     ``predicted_metier``, ``proba_<class>`` and ``warnings``.
 
@@ -109,7 +115,7 @@ def predict_file(model: ProfileModel, input_path: str | Path, output_path: str |
     from datajobs.data.writing import write_table
 
     loaded = load_profiles(input_path, sheet=sheet)
-    output = scored_output(model, loaded, raw)
+    output = scored_output(model, loaded, raw, level)
     if output_path is not None:
         probability = probability_columns(model.classes)
         written = output.copy()
@@ -125,15 +131,34 @@ class ScoringSummary:
     rows: int = 0
     unscored: int = 0
     flagged: int = 0
+    # How many scored rows got a prediction set of each size.
+    set_sizes: Counter = field(default_factory=Counter)
 
     def add(self, output: pd.DataFrame) -> None:
         self.rows += len(output)
         self.unscored += int((output["predicted_metier"] == "").sum())
         self.flagged += int((output["warnings"] != "").sum())
+        if "prediction_set" in output.columns:
+            sets = output["prediction_set"].to_numpy(dtype=object)
+            sizes = np.char.count(sets[sets != ""].astype(str), SET_SEPARATOR) + 1
+            self.set_sizes.update(Counter(int(size) for size in sizes))
+
+    def merge(self, other: ScoringSummary) -> None:
+        self.rows += other.rows
+        self.unscored += other.unscored
+        self.flagged += other.flagged
+        self.set_sizes.update(other.set_sizes)
+
+    def set_size_text(self) -> str:
+        """``set sizes at 90 %: 1 label 812, 2 labels 170``, or empty without sets."""
+        if not self.set_sizes:
+            return ""
+        return ", ".join(f"{size} label{'s' if size > 1 else ''} {count}" for size, count in sorted(self.set_sizes.items()))
 
 
 def score_file(model: ProfileModel, input_path: str | Path, output_path: str | Path | None = None,
-               chunk_bytes: int = SCORING_CHUNK_BYTES, stream=None, raw: bool = False) -> ScoringSummary:
+               chunk_bytes: int = SCORING_CHUNK_BYTES, stream=None, raw: bool = False,
+               level: float = DEFAULT_LEVEL) -> ScoringSummary:
     """Score a CSV file of any size chunk by chunk; memory stays bounded by ``chunk_bytes``.
 
     With ``output_path``, writes what :func:`predict_file` writes for a CSV (same bytes), atomically;
@@ -154,7 +179,7 @@ def score_file(model: ProfileModel, input_path: str | Path, output_path: str | P
         stack.callback(gc.unfreeze)
         stack.callback(gc.enable)
         for loaded in load_chunks(input_path, chunk_bytes):
-            output = scored_output(model, loaded, raw)
+            output = scored_output(model, loaded, raw, level)
             first = summary.rows == 0
             if temporary is not None:
                 if target is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from datajobs import config
 from datajobs.errors import DatajobsError
+from datajobs.model.conformal import DEFAULT_LEVEL
 
 
 class WorkflowError(DatajobsError):
@@ -73,7 +74,7 @@ def train_and_register(data: str, out: str, sheet: str | None = None, seed: int 
 
 
 def predict_batch(model_reference: str, input_path: str, output_path: str | None = None, sheet: str | None = None,
-                  raw: bool = False, dask: str | None = None):
+                  raw: bool = False, dask: str | None = None, level: float = DEFAULT_LEVEL):
     """Score a batch file and return its :class:`~datajobs.ops.scoring.ScoringSummary`.
 
     On a Dask cluster when ``dask`` names its scheduler; otherwise a workbook (or a ``sheet``) is read
@@ -82,22 +83,33 @@ def predict_batch(model_reference: str, input_path: str, output_path: str | None
     from datajobs.ops.scoring import ScoringSummary, predict_file, score_file, summary_csv
 
     if dask:
-        return _predict_on_dask(model_reference, input_path, output_path, dask)
+        return _predict_on_dask(model_reference, input_path, output_path, dask, level)
     model = load_model(model_reference)
+    _check_model_level(model, level)
     workbook = any(str(name).lower().endswith((".xlsx", ".xlsm")) for name in (input_path, output_path or ""))
     if workbook or sheet:
         # A workbook is read and written whole.
-        output = predict_file(model, input_path, output_path, sheet=sheet, raw=raw)
+        output = predict_file(model, input_path, output_path, sheet=sheet, raw=raw, level=level)
         if output_path is None:
             sys.stdout.write(summary_csv(output))
         summary = ScoringSummary()
         summary.add(output)
         return summary
     # Read, scored and written chunk by chunk: memory stays flat however large the file.
-    return score_file(model, input_path, output_path, raw=raw)
+    return score_file(model, input_path, output_path, raw=raw, level=level)
 
 
-def _predict_on_dask(model_reference: str, input_path: str, output_path: str | None, scheduler: str):
+def _check_model_level(model, level: float) -> None:
+    """A level the model has thresholds for, or one line saying which it has."""
+    if model.conformal is not None:
+        try:
+            model.conformal.floor_vector(level)
+        except ValueError as error:
+            raise WorkflowError(f"--level: {error}") from None
+
+
+def _predict_on_dask(model_reference: str, input_path: str, output_path: str | None, scheduler: str,
+                     level: float = DEFAULT_LEVEL):
     from datajobs.ops.dask_scoring import expand_inputs, score_files_on_dask
 
     if model_reference.startswith("models:/"):
@@ -108,7 +120,8 @@ def _predict_on_dask(model_reference: str, input_path: str, output_path: str | N
     if per_input:
         output.mkdir(parents=True, exist_ok=True)
     # Otherwise several inputs go into one file, their rows one after the other, header once.
-    return score_files_on_dask(model_reference, inputs, output, scheduler, one_file_per_input=per_input)
+    _check_model_level(load_model(model_reference), level)
+    return score_files_on_dask(model_reference, inputs, output, scheduler, one_file_per_input=per_input, level=level)
 
 
 def evaluate_model(model_reference: str, data: str, sheet: str | None = None) -> dict:
