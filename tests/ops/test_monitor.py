@@ -100,3 +100,19 @@ def test_cli_prints_json(split, tmp_path, capsys, monkeypatch):
     report = json.loads(capsys.readouterr().out)
     assert report["verdict"] == "drift" and report["thresholds"]["psi"]["drift"] == 0.25
     assert any(check["verdict"] == "drift" for check in report["checks"])
+
+
+def test_set_coverage_holds_on_a_random_split_and_fails_where_labels_moved(split):
+    model, reference, batch = split
+    checks = monitor_batch(model, reference, batch, level=0.9)
+    coverage = checks[checks["check"] == "set coverage"].set_index("feature")
+    assert list(coverage.index) == list(model.classes)
+    # unseen rows of the same data: no class below 90 % beyond chance (one-sided test at 1 %)
+    assert (coverage["verdict"] != "drift").all(), coverage[["value", "p_value", "detail"]]
+    assert all("promised 90%" in detail for detail in coverage["detail"])
+    # the batch's leads relabelled as data engineers: those "engineers" are rarely in an engineer's set
+    moved = batch.assign(profile=batch["profile"].replace({"Lead data scientist": "Data engineer"}))
+    moved_coverage = monitor_batch(model, reference, moved, level=0.9)
+    engineer = moved_coverage[(moved_coverage["check"] == "set coverage")
+                              & (moved_coverage["feature"] == "Data engineer")].iloc[0]
+    assert engineer["verdict"] == "drift" and engineer["p_value"] < 0.01 and engineer["value"] > 0.05

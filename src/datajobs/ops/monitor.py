@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from datajobs.model.conformal import DEFAULT_LEVEL
 from datajobs.model.evaluate import score_predictions
 from datajobs.model.features import split_technology_column
 from datajobs.model.profile_model import ProfileModel, predict_frame
@@ -50,6 +51,9 @@ THRESHOLDS: dict[str, Threshold] = {
     "missing_change": Threshold(0.05, 0.15, "absolute change in the share of missing values"),
     "metric_drop": Threshold(0.03, 0.08, "drop of the score below the model's out-of-fold score"),
 }
+# Coverage of the prediction sets: a class below its promised level gets "warn" when chance explains
+# the shortfall less than 5 times in 100 (one-sided exact binomial test), "drift" under 1 in 100.
+COVERAGE_P_WARN, COVERAGE_P_DRIFT = 0.05, 0.01
 
 
 def population_stability_index(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -109,7 +113,8 @@ def _row(check: str, feature: str, value: float, threshold: str, detail: str = "
             "warn_at": rule.warn, "drift_at": rule.drift, "verdict": rule.verdict(value), "detail": detail}
 
 
-def monitor_batch(model: ProfileModel, reference: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
+def monitor_batch(model: ProfileModel, reference: pd.DataFrame, batch: pd.DataFrame,
+                  level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """Every check of a batch against the training reference, one row each, with its verdict."""
     rows: list[dict] = []
     edges = experience_bins(reference["experience"])
@@ -145,7 +150,7 @@ def monitor_batch(model: ProfileModel, reference: pd.DataFrame, batch: pd.DataFr
         rows.append(_row("missingness change", feature, abs(after - before), "missing_change",
                          f"{before:.1%} → {after:.1%} missing"))
 
-    predictions = predict_frame(model, batch)
+    predictions = predict_frame(model, batch, level)
     predicted = predictions["predicted_metier"][predictions["predicted_metier"] != ""]
     classes = list(model.classes)
     prior = reference["profile"].value_counts().reindex(classes, fill_value=0).to_numpy()
@@ -162,7 +167,35 @@ def monitor_batch(model: ProfileModel, reference: pd.DataFrame, batch: pd.DataFr
             drop = expected.get(metric, scores[metric]) - scores[metric]
             rows.append(_row("performance", metric, max(drop, 0.0), "metric_drop",
                              f"{scores[metric]:.3f} on the batch vs {expected.get(metric, float('nan')):.3f} out-of-fold"))
+        if "prediction_set" in predictions.columns:
+            rows += coverage_rows(model, predictions.loc[labelled, "prediction_set"],
+                                  batch.loc[labelled, "profile"].astype(object), level)
     return pd.DataFrame(rows)
+
+
+def coverage_rows(model: ProfileModel, sets: pd.Series, truth: pd.Series, level: float) -> list[dict]:
+    """One check per class: how often its labelled rows' prediction sets hold it, against ``level``.
+
+    The value is the shortfall (level minus coverage, 0 when covered); the verdict comes from the
+    one-sided exact binomial p-value of a shortfall that large (see ``COVERAGE_P_WARN``).
+    """
+    from datajobs.model.coverage import SET_SEPARATOR, binomial_interval, shortfall_p_value
+
+    members = [text.split(SET_SEPARATOR) for text in sets.to_numpy(dtype=object)]
+    rows = []
+    for label in model.classes:
+        own = [label in item for item, true in zip(members, truth.to_numpy(dtype=object), strict=True) if true == label]
+        if not own:
+            continue
+        covered, total = int(sum(own)), len(own)
+        p_value = shortfall_p_value(covered, total, level)
+        low, high = binomial_interval(covered, total)
+        verdict = "drift" if p_value < COVERAGE_P_DRIFT else ("warn" if p_value < COVERAGE_P_WARN else "ok")
+        rows.append({"check": "set coverage", "feature": label, "value": max(level - covered / total, 0.0),
+                     "p_value": p_value, "warn_at": COVERAGE_P_WARN, "drift_at": COVERAGE_P_DRIFT, "verdict": verdict,
+                     "detail": f"{covered / total:.1%} of {total} in their set (95 % interval {low:.1%}–{high:.1%}), "
+                               f"promised {level:.0%}"})
+    return rows
 
 
 # The measures of THRESHOLDS as the book names them.
@@ -177,7 +210,10 @@ _CELL_PADDING = [{"selector": "th, td", "props": "padding: 2px 10px;"}]
 def thresholds_table():
     """:data:`THRESHOLDS` as a table for the page (a pandas Styler: every meaning shown whole)."""
     table = pd.DataFrame([{"measure": MEASURE_NAMES.get(name, name), "warn at": rule.warn, "drift at": rule.drift,
-                           "meaning": rule.meaning} for name, rule in THRESHOLDS.items()])
+                           "meaning": rule.meaning} for name, rule in THRESHOLDS.items()] + [
+        {"measure": "coverage of the prediction sets, per class", "warn at": COVERAGE_P_WARN,
+         "drift at": COVERAGE_P_DRIFT, "meaning": "p-value of the class's shortfall below the promised level "
+         "(one-sided exact binomial test): warn or drift when chance explains it this rarely"}])
     return table.style.hide(axis="index").format(precision=2, subset=["warn at", "drift at"]).set_table_styles(
         _CELL_PADDING)
 
