@@ -368,7 +368,7 @@ def test_small_five_label_file_builds_the_quick_book(tmp_path):
 
 
 EXERCISE_CHAPTERS = ("01_data_audit", "02_preprocessing", "03_model_comparison", "04_catboost_selection",
-                     "06_monitoring")
+                     "06_monitoring", "07_prediction_sets")
 
 
 def test_every_study_chapter_has_exercises_with_hidden_executed_solutions(sample_book):

@@ -25,7 +25,7 @@ from datajobs.publishing.student import (
 )
 
 CHAPTERS_WITH_EXERCISES = ("01_data_audit", "02_preprocessing", "03_model_comparison", "04_catboost_selection",
-                           "06_monitoring")
+                           "06_monitoring", "07_prediction_sets")
 
 
 def source(name: str):

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from datajobs.model.conformal import ConformalSets, coverage_by_class, fit_conformal_sets, level_key
+from datajobs.model.conformal import LEVELS, ConformalSets, coverage_by_class, fit_conformal_sets, level_key
 
 SET_SEPARATOR = " | "
 
@@ -93,3 +93,32 @@ def marginal_sets(floor: float, probabilities: np.ndarray, labels, classes: tupl
                            rows={}, source="marginal")
     members, _ = single.prediction_sets(probabilities, labels, 0.5)
     return members
+
+
+def outer_folds(counts: dict[str, int], wanted: int, needed: int = 3) -> int:
+    """The most folds, up to ``wanted``, that leave every class ``needed`` rows to fit on (0: none)."""
+    import math
+
+    smallest = min(counts.values())
+    return next((folds for folds in range(wanted, 1, -1) if smallest - math.ceil(smallest / folds) >= needed), 0)
+
+
+def coverage_across_folds(frame: pd.DataFrame, params: dict, n_splits: int, seed: int, n_jobs: int = -1,
+                          levels: tuple[float, ...] = LEVELS) -> pd.DataFrame:
+    """The whole procedure (model, calibration, rule, thresholds) fitted on all folds but one and its
+    sets scored on that fold, for each fold: :func:`coverage_table` rows with a ``fold`` column."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from datajobs.model.train import fit_profile_model
+
+    labels = frame["profile"].astype(str)
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    tables = []
+    for fold, (fit_rows, scored_rows) in enumerate(folds.split(frame, labels)):
+        model = fit_profile_model(frame.iloc[fit_rows], params=params, seed=seed, n_jobs=n_jobs)
+        probabilities = model.predict_proba(frame.iloc[scored_rows])
+        predicted = model.decision.predict(probabilities)
+        sets = {level: model.prediction_sets(probabilities, predicted, level)[0] for level in levels}
+        truth = frame["profile"].iloc[scored_rows].astype(object).to_numpy()
+        tables.append(coverage_table(sets, truth, model.classes).assign(fold=fold))
+    return pd.concat(tables, ignore_index=True)

@@ -33,10 +33,10 @@ from pathlib import Path
 from datajobs import config
 from datajobs.errors import DatajobsError
 
-# The chapters of the student edition, in the order they must run (06 reads the model 04 saves).
+# The chapters of the student edition, in the order they must run (05, 06 and 07 read the model 04 saves).
 STUDENT_NOTEBOOKS: tuple[str, ...] = (
     "01_data_audit", "02_preprocessing", "03_model_comparison", "04_catboost_selection", "05_predictor",
-    "06_monitoring",
+    "06_monitoring", "07_prediction_sets",
 )
 STUDENT_PROFILE = "quick"
 ZIP_NAME = "datajobs-student.zip"

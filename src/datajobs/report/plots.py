@@ -242,3 +242,41 @@ def plot_probability_bars(probabilities: dict[str, float], title: str = "Probabi
     axes.invert_yaxis()
     axes.set(title=title, xlabel="probability")
     return figure
+
+
+def plot_coverage_by_class(coverage: pd.DataFrame, level: float):
+    """Coverage of each class (rows: ``class``, ``method``, ``coverage``, ``low``, ``high``) against ``level``."""
+    methods = list(dict.fromkeys(coverage["method"]))
+    classes = list(dict.fromkeys(coverage["class"]))
+    figure, axes = _figure(8, 0.9 + 0.75 * len(classes))
+    markers = ("o", "s", "D", "^")
+    for offset, (method, marker) in enumerate(zip(methods, markers, strict=False)):
+        part = coverage[coverage["method"] == method].set_index("class").reindex(classes)
+        positions = np.arange(len(classes)) + (offset - (len(methods) - 1) / 2) * 0.28
+        axes.errorbar(part["coverage"], positions, xerr=[part["coverage"] - part["low"], part["high"] - part["coverage"]],
+                      fmt=marker, capsize=3, label=method, color=_COLOURS[offset * 2 % len(_COLOURS)])
+    axes.axvline(level, color="grey", linestyle="--", linewidth=1)
+    axes.set_yticks(np.arange(len(classes)), classes)
+    axes.invert_yaxis()
+    axes.text(level, -0.6, f"promised {level:.0%} ", color="grey", ha="right", va="bottom", fontsize=10)
+    axes.set(xlabel="share of the class's test profiles whose set holds their job", ylabel="",
+             xlim=(max(0.0, float(coverage["low"].min()) - 0.05), 1.0))
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 if len(classes) > 3 else -0.3), ncols=len(methods),
+                frameon=False)
+    return figure
+
+
+def plot_risk_coverage(curve: pd.DataFrame, marked: tuple[float, ...], overall_accuracy: float):
+    """Accuracy of the single-label answers against the share of profiles answered, one point per level."""
+    figure, axes = _figure(7, 4.2)
+    axes.plot(curve["answered"], curve["accuracy_answered"], color=_COLOURS[0], marker=".", markersize=4)
+    for level in marked:
+        point = curve.loc[(curve["level"] - level).abs().idxmin()]
+        axes.plot(point["answered"], point["accuracy_answered"], "o", color=_COLOURS[1])
+        axes.annotate(f"{level:.0%}", (point["answered"], point["accuracy_answered"]), textcoords="offset points",
+                      xytext=(6, 4), fontsize=10)
+    axes.axhline(overall_accuracy, color="grey", linestyle="--", linewidth=1)
+    axes.text(float(curve["answered"].min()), overall_accuracy, "accuracy when answering every profile",
+              color="grey", va="bottom", fontsize=9)
+    axes.set(xlabel="share of profiles answered with a single job", ylabel="accuracy of those answers")
+    return figure
