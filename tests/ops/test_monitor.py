@@ -102,6 +102,7 @@ def test_cli_prints_json(split, tmp_path, capsys, monkeypatch):
     assert any(check["verdict"] == "drift" for check in report["checks"])
 
 
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 def test_set_coverage_holds_on_a_random_split_and_fails_where_labels_moved(split):
     model, reference, batch = split
     checks = monitor_batch(model, reference, batch, level=0.9)

@@ -346,7 +346,7 @@ def test_key_results_box_matches_the_chapters_and_the_results_tables(sample_book
 def test_small_five_label_file_builds_the_quick_book(tmp_path):
     # One build covers a label of the data's own and a file too small for the quick profile's folds.
     from datajobs.data.synth import write_profiles_csv
-    from tests.test_labels import NEW_LABEL, SMALL_FIVE_CLASSES, five_class_profiles
+    from tests.data.test_labels import NEW_LABEL, SMALL_FIVE_CLASSES, five_class_profiles
 
     path = write_profiles_csv(five_class_profiles(SMALL_FIVE_CLASSES), tmp_path / "five_small.csv")
     outputs, html = build_quick_book("five", path, {"DATAJOBS_TRACKING": "off"})
