@@ -454,17 +454,28 @@
       });
       // A pair ranks after every single change: it is needed only if fewer single kinds change the label.
       var singleKinds = new Set(found.map(function (item) { return item.changes[0].kind; }));
-      if (singleKinds.size < COUNTERFACTUAL_LIMIT) {
+      var needed = COUNTERFACTUAL_LIMIT - singleKinds.size;
+      if (needed > 0) {
+        var pairs = [];
         groups.forEach(function (group, index) {
           groups.slice(index + 1).forEach(function (later) {
             group.forEach(function (first) {
               if (flippingSingles.has(first)) { return; }
               later.forEach(function (second) {
-                if (!flippingSingles.has(second)) { consider([first, second]); }
+                if (!flippingSingles.has(second)) { pairs.push([first, second]); }
               });
             });
           });
         });
+        // Smallest pairs first, a whole size at a time: once enough kinds of pair change the label,
+        // every pair left is larger and would rank after them (the result is the exhaustive one).
+        pairs.sort(function (a, b) { return (a[0].size + a[1].size) - (b[0].size + b[1].size); });
+        var pairKinds = new Set();
+        for (var i = 0; i < pairs.length; i += 1) {
+          var size = pairs[i][0].size + pairs[i][1].size;
+          if (pairKinds.size >= needed && size > pairs[i - 1][0].size + pairs[i - 1][1].size) { break; }
+          if (consider(pairs[i])) { pairKinds.add(pairs[i][0].kind + "+" + pairs[i][1].kind); }
+        }
       }
       found.sort(function (a, b) { return compareKeys(a.key, b.key); });
       var kept = [];
