@@ -163,8 +163,8 @@ function renderForm(el, model, predictor, withKernel) {
         : result.set.slice(0, -1).join(", ") + " or " + result.set[result.set.length - 1];
       box.appendChild(element("div", {className: "dj-set"}, [
         element("b", {text: "Prediction set (" + share + " %): "}), document.createTextNode(words + ". "),
-        document.createTextNode("For " + share + " in 100 profiles like this one, the true job is in this set "
-          + "(measured per job on profiles the model never saw; see the chapter on prediction sets).")]));
+        document.createTextNode(result.set_empty ? "" : "For " + share + " in 100 profiles like this one, the true "
+          + "job is in this set (measured per job on profiles the model never saw; see the chapter on prediction sets).")]));
       if (result.set_empty) {
         box.appendChild(element("div", {className: "dj-caution", role: "note"}, [element("b", {text: "Unusual. "}),
           document.createTextNode("No job is as probable for this profile as for the profiles the model was checked "
