@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 DATA ?= data/sample/profiles_sample.csv
 PROFILE ?= full
 PORT ?= 8866
+FUZZ_SECONDS ?= 600
 # Public repository of the project: when set, the book shows Binder launch buttons (see book/teaching.md).
 REPOSITORY_URL ?=
 MLFLOW_PORT ?= 5000
@@ -16,7 +17,7 @@ HTML ?= _build/html
 VENDOR := book/_static/vendor
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book pdf publish test lint app mlflow-ui sample clean student lab
+.PHONY: help setup book pdf publish test lint app mlflow-ui sample clean student lab fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}' \
@@ -54,6 +55,9 @@ publish: setup ## push the built book (HTML=_build/html) to the gh-pages branch 
 test: setup ## lint, unit tests, notebooks (quick profile), book build, browser tests
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest
+
+fuzz: setup ## fuzz the loader and scoring with Hypothesis for FUZZ_SECONDS (default 600); prints examples/s and failures
+	FUZZ_SECONDS="$(FUZZ_SECONDS)" $(BIN)/python scripts/fuzz.py
 
 lint: setup ## ruff only
 	$(BIN)/ruff check src tests benchmarks scripts

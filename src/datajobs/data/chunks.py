@@ -61,15 +61,43 @@ def split_records(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> I
 
 
 def _first_record_end(data: bytes) -> int:
-    """Offset just after the first non-blank record (the header) of ``data``, 0 if not complete yet."""
+    """Offset just after the first non-blank record (the header) of ``data``, and after an Excel
+    ``sep=`` line before it; 0 if not complete yet."""
     start = 0
     while True:
         end = data.find(b"\n", start)
         if end < 0:
             return 0
-        if data.count(b'"', 0, end) % 2 == 0 and data[:end + 1].strip(b" \t\r\n\xef\xbb\xbf"):
+        lines = data[:end + 1].strip(b" \t\r\n\xef\xbb\xbf")
+        if data.count(b'"', 0, end) % 2 == 0 and lines and not _SEP_ONLY.match(lines):
             return end + 1
         start = end + 1
+
+
+# The header so far is only Excel's "sep=;" line: the header proper is still to come.
+_SEP_ONLY = re.compile(rb'^"?sep=.?"?[ \t]*$', re.IGNORECASE)
+
+
+def _quoted_cells(delimiter: str) -> re.Pattern[bytes]:
+    """A well-formed quoted cell: opening right after a delimiter or a line start, closing right
+    before a delimiter or a line end, with only doubled quotes inside."""
+    separator = re.escape(delimiter.encode())
+    return re.compile(rb'(?<![^' + separator + rb'\n])"[^"]*(?:""[^"]*)*"(?![^' + separator + rb'\r\n])')
+
+
+def quotes_are_regular(path: str | Path, delimiter: str, chunk_bytes: int = SCORING_CHUNK_BYTES) -> bool:
+    """Whether every quote of the file belongs to a well-formed quoted cell.
+
+    Only then are the file's records where :func:`split_records` cuts them, at line ends with
+    balanced quotes: a quote inside an unquoted cell is a plain character to a CSV reader, and the
+    loader reads a row with a stray quote line by line, which no cut made ahead of it can foresee.
+    """
+    quoted = _quoted_cells(delimiter)
+    for header, body, lines_before in split_records(path, chunk_bytes):
+        for part in ((header,) if lines_before == header.count(b"\n") else ()) + (body,):
+            if b'"' in part and b'"' in quoted.sub(b"", part.removeprefix(b"\xef\xbb\xbf")):
+                return False
+    return True
 
 
 def shift_error(error: DataFileError, path: Path, lines_before: int) -> DataFileError:
@@ -110,6 +138,16 @@ def load_chunks(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> Ite
         return
     with tempfile.TemporaryDirectory(prefix="datajobs-chunks-") as scratch:
         piece = Path(scratch) / path.name
+        header = next(split_records(path, chunk_bytes), (b"",))[0]
+        piece.write_bytes(header)
+        try:
+            delimiter = load_profiles(piece).delimiter
+        except DataFileError:
+            delimiter = None  # the whole file gives the header's error, with its own wording
+        if delimiter is None or not quotes_are_regular(path, delimiter, chunk_bytes):
+            yield load_profiles(path)
+            return
+        pieces = 0
         for header, body, lines_before in split_records(path, chunk_bytes):
             piece.write_bytes(header + body)
             try:
@@ -117,4 +155,7 @@ def load_chunks(path: str | Path, chunk_bytes: int = SCORING_CHUNK_BYTES) -> Ite
             except DataFileError as error:
                 # The piece repeats the header: its line n is line n + lines_before - header lines.
                 raise shift_error(error, path, lines_before - header.count(b"\n")) from None
+            pieces += 1
             yield loaded
+        if not pieces:  # a header and blank lines: no rows, but the header of the output all the same
+            yield load_profiles(path)

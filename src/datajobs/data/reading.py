@@ -16,6 +16,8 @@ SAVE_AS_HINT = "open it in Excel and save it as .xlsx or as 'CSV UTF-8 (délimit
 WESTERN_ENCODINGS = ["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]
 ENCODING_NAMES = {"cp1252": "Windows-1252", "latin_1": "Latin-1 (ISO-8859-1)", "iso8859_15": "Latin-9 (ISO-8859-15)",
                   "mac_roman": "Mac Roman", "cp850": "DOS Latin-1 (cp850)"}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\r|\n))*")
 _SEP_LINE = re.compile(r'^\ufeff?"?sep=(?P<delimiter>.)"?[ \t]*$', re.IGNORECASE)
 
 
@@ -65,11 +67,34 @@ def _utf16_without_bom(content: bytes) -> str | None:
     if len(sample) < 4:
         return None
     odd, even = sample[1::2], sample[0::2]
-    if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+    # A NUL character in a cell puts a NUL in the other half too: allow a few.
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) <= len(even) // 100:
         return "utf-16-le"
-    if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+    if even.count(0) > 0.4 * len(even) and odd.count(0) <= len(odd) // 100:
         return "utf-16-be"
     return None
+
+
+# Bytes and characters no text export holds: C0 controls but tab, line feed and carriage return, and DEL.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_NAMES = ("NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "TAB", "LF", "VT", "FF", "CR",
+                 "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC",
+                 "FS", "GS", "RS", "US")
+
+
+def _looks_binary(content: bytes) -> bool:
+    """Whether control bytes make up more than 5 % of the file's start: an image or another binary
+    file, not a text export with a stray NUL or two in a cell."""
+    sample = content[:65536]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls > 0.05 * len(sample)
+
+
+def control_name(character: str) -> str:
+    """``NUL (0x00)``: the name and code of a control character."""
+    code = ord(character)
+    return f"{CONTROL_NAMES[code] if code < 32 else 'DEL'} (0x{code:02X})"
 
 
 def _read_workbook(path: Path, content: bytes, sheet: str | None) -> Source:
@@ -135,7 +160,7 @@ def _decode(path: Path, content: bytes) -> tuple[str, str]:
             return content.decode(utf16), f"UTF-16 {utf16[-2:].upper()} without BOM"
         except UnicodeDecodeError:
             raise DataFileError(path, f"UTF-16 text that cannot be decoded; {SAVE_AS_HINT}") from None
-    if b"\x00" in content:
+    if _looks_binary(content):
         raise DataFileError(path, f"binary content, neither text nor an Excel workbook; {SAVE_AS_HINT}")
     try:
         return content.decode("utf-8"), "UTF-8"
@@ -152,10 +177,17 @@ def _decode(path: Path, content: bytes) -> tuple[str, str]:
 
     # A French export is cp1252 far more often than anything the unrestricted detector might
     # prefer on a short file (cp1250, koi8 ...): try the Western encodings first.
-    best = from_bytes(content, cp_isolation=WESTERN_ENCODINGS).best() or from_bytes(content).best()
+    # The detector is given the text without its control bytes (a stray NUL makes it give up); the
+    # whole file is then decoded, control bytes included, for the parser to name their line.
+    printable = content.translate(None, _CONTROL_BYTES)
+    best = from_bytes(printable, cp_isolation=WESTERN_ENCODINGS).best() or from_bytes(printable).best()
     if best is None:
         raise DataFileError(path, f"not text in any encoding this tool recognises; {SAVE_AS_HINT}")
-    return str(best), f"{ENCODING_NAMES.get(best.encoding, best.encoding)} (detected; not UTF-8)"
+    try:
+        text = content.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise DataFileError(path, f"not text in any encoding this tool recognises; {SAVE_AS_HINT}") from None
+    return text, f"{ENCODING_NAMES.get(best.encoding, best.encoding)} (detected; not UTF-8)"
 
 
 def read_source(path: Path, sheet: str | None = None) -> Source:
@@ -180,12 +212,15 @@ def read_source(path: Path, sheet: str | None = None) -> Source:
     text, encoding = _decode(path, content)
     if text.startswith("\ufeff"):
         text = text[1:]
-    first_newline = re.search(r"\r\n|\r|\n", text)
-    first = text[: first_newline.start()] if first_newline else text
+    # Excel's "sep=;" line is the first line that is not blank.
+    blank = _BLANK_LINES.match(text)
+    first_newline = _LINE_BREAK.search(text, blank.end())
+    first = text[blank.end(): first_newline.start()] if first_newline else text[blank.end():]
     match = _SEP_LINE.match(first)
     if match and first_newline:
+        skipped = len(_LINE_BREAK.findall(text, 0, first_newline.end()))
         return Source(content, encoding, text=text[first_newline.end():],
-                      declared_delimiter=match.group("delimiter"), first_line=2)
+                      declared_delimiter=match.group("delimiter"), first_line=skipped + 1)
     return Source(content, encoding, text=text)
 
 
@@ -306,7 +341,32 @@ def read_table(path: Path, sheet: str | None = None) -> tuple[Source, Records, s
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = source.declared_delimiter or _sniff_delimiter(first_line)
     parsed = _parse_records(path, text, delimiter, source.first_line)
+    _reject_control_characters(path, text, parsed, source.first_line)
     return source, parsed, delimiter, _line_endings(text)
+
+
+def _reject_control_characters(path: Path, text: str, parsed: Records, first_line: int) -> None:
+    """Raise a :class:`DataFileError` naming the line and column of the first control character
+    (a NUL from an old tool's export, an escape code) in the text, if any."""
+    found = CONTROL_CHARACTER.search(text)
+    if found is None:
+        return
+    line = len(re.findall(r"\r\n|\r|\n", text[: found.start()])) + first_line
+    character = found.group()
+    column = None
+    if line == parsed.header_line:
+        cells = parsed.header
+    else:
+        # The record holding that line: the last one starting on or before it.
+        cells = next((cells for start, cells in reversed(parsed.records) if start <= line), [])
+    for position, cell in enumerate(cells):
+        if character in cell:
+            if position < len(parsed.header):
+                column = parsed.header[position].strip() or f"<unnamed column {position + 1}>"
+            break
+    raise DataFileError(path, f"control character {control_name(character)} in the cell; text exports hold none "
+                        f"(a damaged file, or an old tool's export): delete it in a text editor, or {SAVE_AS_HINT}",
+                        line=line, column=column)
 
 
 def map_header(path: Path, header: list[str], header_line: int = 1) -> tuple[dict[int, str], dict[str, str], list[str]]:
