@@ -93,8 +93,22 @@ def properties(model) -> list[Property]:
             scoring.record(generated.content, error)
             raise
 
+    model_dir = model.save(Path(tempfile.mkdtemp(prefix="datajobs-fuzz-model-")) / "model")
+
+    @ROUND
+    @given(generated=fuzz.csv_files(), content=fuzz.random_bytes(), which=st.booleans())
+    def run_commands(generated, content, which):
+        commands.examples += 1
+        chosen = generated.content if which else content
+        try:
+            fuzz.check_commands(model_dir, chosen)
+        except Exception as error:
+            commands.record(chosen, error)
+            raise
+
+    commands = Property("validate and predict commands", run_commands)
     loading.test, raw.test, scoring.test = load_generated, load_bytes, score
-    return [loading, raw, scoring]
+    return [loading, raw, scoring, commands]
 
 
 def run(seconds: float) -> int:

@@ -326,3 +326,42 @@ def test_corpus_file(fast_model, path, tmp_path):
     assert len(loaded.frame) == expected["rows"]
     assert list(loaded.frame["line"]) == expected.get("lines", list(loaded.frame["line"]))
     check_scoring(fast_model, copy, loaded, expected.get("chunk_sizes", [1, 64, 1000]), tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The commands: `datajobs validate` and `datajobs predict` answer any file with a result or one line
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fast_model_dir(fast_model, tmp_path_factory):
+    return fast_model.save(tmp_path_factory.mktemp("fuzz-model") / "model")
+
+
+def check_commands(model_dir: Path, content: bytes) -> None:
+    """Run both commands in-process on ``content``: exit 0 with every row written, or exit 2 with one
+    line naming the file; never a traceback."""
+    import contextlib
+
+    from datajobs.cli.main import main
+
+    with tempfile.TemporaryDirectory(prefix="datajobs-fuzz-") as scratch:
+        path, output = Path(scratch) / "batch.csv", Path(scratch) / "scored.csv"
+        path.write_bytes(content)
+        for command in (["validate", str(path)], ["predict", "--model", str(model_dir), str(path), "-o", str(output)]):
+            stdout, stderr = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                status = main(command)
+            errors = [line for line in stderr.getvalue().splitlines() if line.startswith(f"datajobs {command[0]}: error:")]
+            if status == 2:
+                assert len(errors) == 1 and errors[0].startswith(f"datajobs {command[0]}: error: {path}"), stderr.getvalue()
+                assert "Traceback" not in stderr.getvalue()
+            else:
+                assert status == 0 and not errors, (status, stderr.getvalue())
+        if output.exists():  # rows in = rows out: every loaded row is written
+            loaded = load_profiles(path)
+            assert len(read_back(output, loaded.delimiter)) - 1 == len(loaded.frame)
+
+
+@FUZZ
+@given(generated=csv_files(), content=random_bytes(), which=st.booleans())
+def test_commands_answer_any_file_in_one_line(fast_model_dir, generated, content, which):
+    check_commands(fast_model_dir, generated.content if which else content)
