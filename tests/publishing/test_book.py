@@ -153,6 +153,17 @@ def test_a_failing_cell_names_notebook_and_cell(tmp_path):
         execute_notebook(source, tmp_path / "out.ipynb", {})
 
 
+def test_outputs_outside_the_project_get_one_line_before_any_work(sample_path, tmp_path):
+    outside = tmp_path / "elsewhere"
+    result = subprocess.run([sys.executable, "-m", "datajobs.cli", "book", "--data", str(sample_path),
+                             "--profile", "quick", "--outputs", str(outside)], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"datajobs book: error: --outputs {outside} is outside the project folder {config.PROJECT_ROOT}: the book "
+        "is built from that folder, so the outputs must be inside it (e.g. --outputs outputs/run2)"]
+    assert not outside.exists()
+
+
 def _use_timed_notebooks(monkeypatch, folder, specs: dict, log_path) -> None:
     """Make the book's plan tiny MyST notebooks that record when they start and end (and may sleep
     or fail); ``specs`` maps each name to (upstream notebooks, cell body). Tracking is off."""

@@ -40,6 +40,10 @@ def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SE
     data_path = resolve_path(data_path)
     outputs_dir = resolve_path(outputs_dir)
     build_parent = resolve_path(build_parent)
+    if not outputs_dir.is_relative_to(config.PROJECT_ROOT):
+        # The book's table of contents names the executed notebooks from the project folder.
+        raise BookError(f"--outputs {outputs_dir} is outside the project folder {config.PROJECT_ROOT}: the book is "
+                        "built from that folder, so the outputs must be inside it (e.g. --outputs outputs/run2)")
     # All of _build (HTML, Sphinx's environment, executed copies), so a restored book and Sphinx's
     # record of what it built stay in step.
     build_dir = build_parent / "_build"
