@@ -31,8 +31,7 @@ from hypothesis import strategies as st  # noqa: E402
 from tests.data import test_fuzz as fuzz  # noqa: E402
 
 FOUND = ROOT / "_build" / "fuzz"
-ROUND = settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-                 print_blob=False)
+ROUND_SECONDS = 30.0  # each property gets about this long per round, whatever its speed
 
 
 def _model():
@@ -45,12 +44,13 @@ def _model():
 
 
 class Property:
-    """One property, counting its examples and keeping the smallest failing file of each kind."""
+    """One property: its strategies and check, the examples tried, and the smallest failing file of
+    each kind of failure."""
 
-    def __init__(self, name: str, test):
-        self.name, self.examples, self.seconds = name, 0, 0.0
+    def __init__(self, name: str, strategies: dict, check, content):
+        self.name, self.strategies, self.check, self.content = name, strategies, check, content
+        self.examples, self.seconds = 0, 0.0
         self.failures: dict[str, bytes] = {}
-        self.test = test
 
     def record(self, content: bytes, error: BaseException) -> None:
         kind = f"{type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}"
@@ -58,74 +58,58 @@ class Property:
         if kind not in self.failures or len(content) < len(self.failures[kind]):
             self.failures[kind] = content
 
+    def round(self, max_examples: int) -> None:
+        """Run ``max_examples`` fresh examples (Hypothesis shrinks any failure it finds)."""
+
+        def test(**example):
+            self.examples += 1
+            try:
+                self.check(**example)
+            except Exception as error:
+                self.record(self.content(**example), error)
+                raise
+
+        run = settings(max_examples=max_examples, deadline=None, database=None,
+                       suppress_health_check=list(HealthCheck), print_blob=False)(given(**self.strategies)(test))
+        started = time.monotonic()
+        try:
+            run()
+        except Exception:  # noqa: BLE001 - Hypothesis re-raises what the property raised; recorded above
+            pass
+        self.seconds += time.monotonic() - started
+
+    def next_round_size(self) -> int:
+        rate = self.examples / self.seconds if self.seconds else 10.0
+        return max(10, int(rate * ROUND_SECONDS))
+
 
 def properties(model) -> list[Property]:
-    loading, raw, scoring = Property("load generated CSV", None), Property("load random bytes", None), \
-        Property("score: round trip, chunks agree", None)
-
-    @ROUND
-    @given(generated=fuzz.csv_files())
-    def load_generated(generated):
-        loading.examples += 1
-        try:
-            fuzz.check_generated(None, generated, [])
-        except Exception as error:
-            loading.record(generated.content, error)
-            raise
-
-    @ROUND
-    @given(content=fuzz.random_bytes())
-    def load_bytes(content):
-        raw.examples += 1
-        try:
-            fuzz.check_bytes(content)
-        except Exception as error:
-            raw.record(content, error)
-            raise
-
-    @ROUND
-    @given(generated=fuzz.csv_files(controls=False), chunk_sizes=st.lists(st.integers(1, 4000), min_size=1, max_size=3))
-    def score(generated, chunk_sizes):
-        scoring.examples += 1
-        try:
-            fuzz.check_generated(model, generated, chunk_sizes)
-        except Exception as error:
-            scoring.record(generated.content, error)
-            raise
-
     model_dir = model.save(Path(tempfile.mkdtemp(prefix="datajobs-fuzz-model-")) / "model")
-
-    @ROUND
-    @given(generated=fuzz.csv_files(), content=fuzz.random_bytes(), which=st.booleans())
-    def run_commands(generated, content, which):
-        commands.examples += 1
-        chosen = generated.content if which else content
-        try:
-            fuzz.check_commands(model_dir, chosen)
-        except Exception as error:
-            commands.record(chosen, error)
-            raise
-
-    commands = Property("validate and predict commands", run_commands)
-    loading.test, raw.test, scoring.test = load_generated, load_bytes, score
-    return [loading, raw, scoring, commands]
+    chunk_sizes = st.lists(st.integers(1, 4000), min_size=1, max_size=3)
+    return [
+        Property("load generated CSV", {"generated": fuzz.csv_files()},
+                 lambda generated: fuzz.check_generated(None, generated, []), lambda generated: generated.content),
+        Property("load random bytes", {"content": fuzz.random_bytes()}, fuzz.check_bytes, lambda content: content),
+        Property("score: round trip, chunks agree", {"generated": fuzz.csv_files(controls=False), "chunk_sizes": chunk_sizes},
+                 lambda generated, chunk_sizes: fuzz.check_generated(model, generated, chunk_sizes),
+                 lambda generated, chunk_sizes: generated.content),
+        Property("validate and predict commands",
+                 {"generated": fuzz.csv_files(), "content": fuzz.random_bytes(), "which": st.booleans()},
+                 lambda generated, content, which: fuzz.check_commands(model_dir, generated.content if which else content),
+                 lambda generated, content, which: generated.content if which else content),
+    ]
 
 
 def run(seconds: float) -> int:
-    print(f"fuzzing the loader and the scoring path for {seconds:.0f} s (rounds of 200 examples per property)")
+    print(f"fuzzing the loader, the scoring path and the commands for {seconds:.0f} s "
+          f"(rounds of about {ROUND_SECONDS:.0f} s per property)")
     model = _model()
     found = properties(model)
     end = time.monotonic() + seconds
     rounds = 0
     while time.monotonic() < end:
         for prop in found:
-            start = time.monotonic()
-            try:
-                prop.test()
-            except BaseException as error:  # noqa: BLE001 - Hypothesis re-raises what the property raised
-                if isinstance(error, KeyboardInterrupt):
-                    raise
-            prop.seconds += time.monotonic() - start
+            prop.round(prop.next_round_size() if rounds else 20)
         rounds += 1
     print(f"\n{rounds} rounds")
     failed = 0
