@@ -137,7 +137,9 @@ def test_typed_frame(write_csv):
 @pytest.mark.parametrize(("content", "message", "column"), [
     (b"", "file is empty", None),
     (b"   \r\n\r\n", "file is empty", None),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content", None),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image", None),
+    # No known magic number, but mostly control bytes: binary, not a text file with a stray NUL.
+    (bytes(range(32)) * 8, "binary content", None),
     (b"Entreprise;Metier;Diplome;Experience;Ville\nA;B;Master;1;Paris\n", "Technologies", "Technologies"),
     (b'{"not": "a csv"}', "required columns", "Technologies"),
     # A UTF-8 BOM promises UTF-8; a Latin-1 byte after it is a damaged file, not a guess to make.

@@ -104,7 +104,9 @@ def test_xlsx_through_validate_with_sheet_option(french_sample, tmp_path, capsys
     (b"PK\x03\x04\x14\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet" + bytes(40),
      "OpenDocument spreadsheet"),
     (b"PK\x03\x04\x14\x00\x00\x00random/file.bin" + bytes(40), "a ZIP archive"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40), "binary content"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40), "a PNG image"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(40), "a JPEG image"),
+    (bytes(range(1, 32)) * 8, "binary content"),
     (b"PK\x03\x04\x14\x00\x00\x00[Content_Types].xmlxl/workbook.xml" + bytes(40), "an Excel workbook that cannot be read"),
 ])
 def test_unreadable_files_say_what_they_are_and_what_to_do(content, says, tmp_path, capsys):

@@ -46,7 +46,13 @@ def _binary_kind(content: bytes) -> str | None:
         return "a PDF document, not a table: export the table from its source as CSV or .xlsx"
     if content.startswith(b"\x1f\x8b"):
         return "a gzip archive: decompress it first (gunzip)"
+    image = next((name for magic, name in _IMAGES if content.startswith(magic)), None)
+    if image is not None:
+        return f"a {image} image, not a table: export the table from its source as CSV or .xlsx"
     return None
+
+
+_IMAGES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"))
 
 
 def _is_workbook(content: bytes) -> bool:
