@@ -11,6 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
+from datajobs import config
 from datajobs.cli.main import main
 from datajobs.data.writing import is_formula, neutralise_formulas
 from datajobs.publishing import run as book
@@ -164,6 +165,7 @@ def test_failed_book_leaves_the_previous_outputs_and_html(tmp_path, sample_path,
         raise BookError(f"notebook 04_catboost_selection.ipynb failed (executed copy: {outputs_dir}/notebooks/x)")
 
     monkeypatch.setattr(book, "execute_notebooks", failing_run)
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)  # outputs must be inside the project folder
     with pytest.raises(BookError, match=r"outputs\.failed/notebooks/x"):
         book.run_book(sample_path, "quick", outputs_dir=outputs, build_parent=build_parent, log=lambda _: None)
     assert (outputs / "model" / "model.cbm").read_text() == "previous model"

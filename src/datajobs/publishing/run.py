@@ -40,10 +40,6 @@ def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SE
     data_path = resolve_path(data_path)
     outputs_dir = resolve_path(outputs_dir)
     build_parent = resolve_path(build_parent)
-    if not outputs_dir.is_relative_to(config.PROJECT_ROOT):
-        # The book's table of contents names the executed notebooks from the project folder.
-        raise BookError(f"--outputs {outputs_dir} is outside the project folder {config.PROJECT_ROOT}: the book is "
-                        "built from that folder, so the outputs must be inside it (e.g. --outputs outputs/run2)")
     # All of _build (HTML, Sphinx's environment, executed copies), so a restored book and Sphinx's
     # record of what it built stay in step.
     build_dir = build_parent / "_build"
@@ -55,6 +51,10 @@ def run_book(data_path: str | Path, profile: str = "full", seed: int = config.SE
 
     loaded = load_profiles(data_path)  # read once: the notebooks' plan uses it too
     adapt_profile(class_counts(labelled_rows(loaded.frame)[0]), profile)
+    if not outputs_dir.is_relative_to(config.PROJECT_ROOT):
+        # The book's table of contents names the executed notebooks from the project folder.
+        raise BookError(f"--outputs {outputs_dir} is outside the project folder {config.PROJECT_ROOT}: the book is "
+                        "built from that folder, so the outputs must be inside it (e.g. --outputs outputs/run2)")
     try:
         with keep_previous_on_failure(folders, log):
             execute_notebooks(data_path, profile, seed, outputs_dir, force, log, loaded=loaded)
