@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -53,8 +54,10 @@ class Property:
         self.failures: dict[str, bytes] = {}
 
     def record(self, content: bytes, error: BaseException) -> None:
-        kind = f"{type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}"
-        kind = kind.split(", line ")[0] if "datajobs-fuzz-" in kind else kind
+        message = str(error).splitlines()[0] if str(error) else ""
+        # One kind per message, whatever the scratch file's name and the line numbers.
+        message = re.sub(r"\S*datajobs-fuzz-[^/\s]+/\S+?(?=[,:\s]|$)", "{path}", message)
+        kind = f"{type(error).__name__}: {re.sub(r'line [0-9]+', 'line N', message)[:160]}"
         if kind not in self.failures or len(content) < len(self.failures[kind]):
             self.failures[kind] = content
 

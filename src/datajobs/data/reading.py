@@ -89,12 +89,25 @@ CONTROL_NAMES = ("NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "
                  "FS", "GS", "RS", "US")
 
 
+# Parts of the reference column names, in any case and with or without accents: a first line holding
+# one is a header, whatever control bytes the rows below it hold.
+_HEADER_STEMS = (b"entreprise", b"tier", b"technolog", b"diplom", b"rience", b"ville")
+
+
+def _names_a_column(line: bytes) -> bool:
+    lowered = line.lower()
+    return any(stem in lowered for stem in _HEADER_STEMS)
+
+
 def _looks_binary(content: bytes) -> bool:
-    """Whether control bytes make up more than 5 % of the file's start: an image or another binary
-    file, not a text export with a stray NUL or two in a cell."""
+    """Whether control bytes make up more than 5 % of the file's start and its first line names no
+    column: an image or another binary file, not a text export with NUL bytes or escape codes in
+    its cells (which the reader then names by line and column)."""
     sample = content[:65536]
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    return controls > 0.05 * len(sample)
+    first_line = next((line for line in sample.splitlines()
+                       if line.strip() and not line.lstrip(b"\xef\xbb\xbf\"").lower().startswith(b"sep=")), b"")
+    return controls > 0.05 * len(sample) and not _names_a_column(first_line)
 
 
 def control_name(character: str) -> str:
@@ -357,6 +370,8 @@ def _reject_control_characters(path: Path, text: str, parsed: Records, first_lin
     found = CONTROL_CHARACTER.search(text)
     if found is None:
         return
+    if not _names_a_column(" ".join(parsed.header).encode("utf-8", "replace")):
+        raise DataFileError(path, f"binary content, neither text nor an Excel workbook; {SAVE_AS_HINT}")
     line = len(re.findall(r"\r\n|\r|\n", text[: found.start()])) + first_line
     character = found.group()
     column = None
