@@ -154,6 +154,34 @@
       return [feature.feature_index, feature];
     }));
     this.catHashes = toMap(spec.cat_hashes);
+    // Per float feature index, its column in the row and its NaN rule: looked up for every split.
+    this.floatPosition = [];
+    this.floatNanIsTrue = [];
+    var model = this;
+    this.floatFeatures.forEach(function (feature, index) {
+      model.floatPosition[index] = model.position.get(feature.feature_name);
+      model.floatNanIsTrue[index] = feature.nan_value_treatment === "AsTrue";
+    });
+    var catPosition = [];
+    this.catFeatures.forEach(function (feature, index) { catPosition[index] = model.position.get(feature.feature_name); });
+    // The row columns each tree's leaf depends on (its splits' features, and every feature of the
+    // projections of its CTR splits): a tree none of whose columns changed keeps its leaf.
+    this.treeInputs = spec.trees.map(function (tree) {
+      var inputs = new Set();
+      tree.splits.forEach(function (split) {
+        if (split.split_type === "FloatFeature") {
+          inputs.add(model.floatPosition[split.float_feature_index]);
+        } else if (split.split_type === "OneHotFeature") {
+          inputs.add(catPosition[split.cat_feature_index]);
+        } else if (split.split_type === "OnlineCtr") {
+          spec.ctrs[split.ctr_index].elements.forEach(function (element) {
+            inputs.add(element.combination_element === "float_feature"
+              ? model.floatPosition[element.float_feature_index] : catPosition[element.cat_feature_index]);
+          });
+        }
+      });
+      return Array.from(inputs);
+    });
     this.tables = new Map();
     var self = this;
     Object.keys(spec.ctr_data).forEach(function (identifier) {
@@ -164,6 +192,15 @@
         buckets.set(String(data.hash_map[offset]), data.hash_map.slice(offset + 1, offset + stride));
       }
       self.tables.set(identifier, {buckets: buckets, denominator: data.counter_denominator, stride: stride});
+    });
+    // Each CTR's elements in hashing order (cat features, then float features, then one-hot values).
+    this.ordered = new Map();
+    spec.ctrs.forEach(function (ctr) {
+      var elements = ctr.elements;
+      self.ordered.set(ctr.identifier,
+        elements.filter(function (e) { return e.combination_element === "cat_feature_value"; })
+          .concat(elements.filter(function (e) { return e.combination_element === "float_feature"; }))
+          .concat(elements.filter(function (e) { return e.combination_element === "cat_feature_exact_value"; })));
     });
   }
 
@@ -180,24 +217,20 @@
   };
 
   CatBoostModel.prototype.floatValue = function (row, featureIndex) {
-    return row[this.position.get(this.floatFeatures.get(featureIndex).feature_name)];
+    return row[this.floatPosition[featureIndex]];
   };
 
   CatBoostModel.prototype.floatBit = function (row, featureIndex, border) {
-    var value = this.floatValue(row, featureIndex);
-    if (Number.isNaN(value)) {
-      return this.floatFeatures.get(featureIndex).nan_value_treatment === "AsTrue" ? 1 : 0;
-    }
+    var value = row[this.floatPosition[featureIndex]];
+    if (Number.isNaN(value)) { return this.floatNanIsTrue[featureIndex] ? 1 : 0; }
     return Math.fround(value) > border ? 1 : 0;
   };
 
   // The projection's hash (cat features, then binarised float features, then one-hot values),
   // or null when a category was never seen in training.
-  CatBoostModel.prototype.projectionHash = function (elements, row, hashes) {
+  CatBoostModel.prototype.projectionHash = function (identifier, row, hashes) {
     var hash = BigInt(0);
-    var ordered = elements.filter(function (e) { return e.combination_element === "cat_feature_value"; })
-      .concat(elements.filter(function (e) { return e.combination_element === "float_feature"; }))
-      .concat(elements.filter(function (e) { return e.combination_element === "cat_feature_exact_value"; }));
+    var ordered = this.ordered.get(identifier);
     for (var i = 0; i < ordered.length; i += 1) {
       var element = ordered[i];
       if (element.combination_element === "cat_feature_value") {
@@ -223,7 +256,7 @@
 
   CatBoostModel.prototype.ctrValue = function (ctr, row, hashes, cache) {
     var table = this.tables.get(ctr.identifier);
-    var hash = cache.has(ctr.identifier) ? cache.get(ctr.identifier) : this.projectionHash(ctr.elements, row, hashes);
+    var hash = cache.has(ctr.identifier) ? cache.get(ctr.identifier) : this.projectionHash(ctr.identifier, row, hashes);
     cache.set(ctr.identifier, hash);
     var counts = hash === null ? undefined : table.buckets.get(hash.toString());
     if (ctr.ctr_type === "Counter" || ctr.ctr_type === "FeatureFreq") {
@@ -248,14 +281,28 @@
     throw new Error("unsupported CTR type " + ctr.ctr_type);
   };
 
-  // Raw formula values (one per CatBoost class) of one row of the CatBoost frame.
-  CatBoostModel.prototype.rawValues = function (row) {
+  // The leaf each tree sends one row of the CatBoost frame to. With ``base`` ({row, leaves}: a row
+  // and its leaves), only the trees that read a column where the two rows differ are walked.
+  CatBoostModel.prototype.leaves = function (row, base) {
+    var changed = null;
+    if (base) {
+      changed = new Uint8Array(row.length);
+      for (var i = 0; i < row.length; i += 1) {
+        var a = row[i];
+        var b = base.row[i];
+        changed[i] = a === b || (a !== a && b !== b) ? 0 : 1;  // NaN equals NaN here
+      }
+    }
     var hashes = this.hashCategories(row);
     var cache = new Map();
     var ctrValues = new Map();
-    var sums = new Array(this.dimension).fill(0);
     var trees = this.spec.trees;
+    var leaves = new Int32Array(trees.length);
     for (var t = 0; t < trees.length; t += 1) {
+      if (changed && !this.treeInputs[t].some(function (column) { return changed[column]; })) {
+        leaves[t] = base.leaves[t];
+        continue;
+      }
       var splits = trees[t].splits;
       var leaf = 0;
       for (var d = 0; d < splits.length; d += 1) {
@@ -276,8 +323,23 @@
         }
         leaf |= bit << d;
       }
+      leaves[t] = leaf;
+    }
+    return leaves;
+  };
+
+  // Raw formula values (one per CatBoost class) of one row, summed tree by tree in CatBoost's order
+  // whether or not ``base`` spared walking some trees: the same numbers either way.
+  CatBoostModel.prototype.rawValues = function (row, base) {
+    return this.rawFromLeaves(this.leaves(row, base));
+  };
+
+  CatBoostModel.prototype.rawFromLeaves = function (leaves) {
+    var sums = new Array(this.dimension).fill(0);
+    var trees = this.spec.trees;
+    for (var t = 0; t < trees.length; t += 1) {
       var values = trees[t].leaf_values;
-      for (var c = 0; c < this.dimension; c += 1) { sums[c] += values[leaf * this.dimension + c]; }
+      for (var c = 0; c < this.dimension; c += 1) { sums[c] += values[leaves[t] * this.dimension + c]; }
     }
     var scale = this.spec.scale_and_bias[0];
     var bias = this.spec.scale_and_bias[1];
@@ -336,7 +398,12 @@
     }
 
     function probabilitiesOf(profile) {
-      var raw = softmax(model.rawValues(catboostRow(profile)));
+      return calibrated(model.rawValues(catboostRow(profile)));
+    }
+
+    // CatBoost's raw values to the calibrated probabilities, in the bundle's class order.
+    function calibrated(rawValues) {
+      var raw = softmax(rawValues);
       var ordered = catboostOrder.map(function (index) { return raw[index]; });
       var calibration = bundle.calibration;
       var logits = ordered.map(function (p, c) {
@@ -441,8 +508,17 @@
       var groups = candidateChanges(profile);
       var found = [];
       var flippingSingles = new Set();
+      // Only the trees that read a column an edit changes are walked again: a single change starts
+      // from the profile's leaves, a pair from its first change's (experience or a technology, which
+      // the most trees read), so a pair walks only the trees reading its second change.
+      var baseRow = catboostRow(profile);
+      var base = {row: baseRow, leaves: model.leaves(baseRow)};
+      var walked = new Map();  // single change -> {row, leaves}
       function consider(changes) {
-        var probabilities = probabilitiesOf(applyChanges(profile, changes));
+        var row = catboostRow(applyChanges(profile, changes));
+        var leaves = model.leaves(row, changes.length === 1 ? base : walked.get(changes[0]));
+        if (changes.length === 1) { walked.set(changes[0], {row: row, leaves: leaves}); }
+        var probabilities = calibrated(model.rawFromLeaves(leaves));
         var chosen = decide(probabilities);
         if (classes[chosen] === label) { return false; }
         found.push({key: rankKey(changes, probabilities[chosen]), changes: changes, label: classes[chosen],
