@@ -182,6 +182,11 @@
       });
       return Array.from(inputs);
     });
+    // The other way round: per row column, the trees that read it.
+    this.treesReading = featureNames.map(function () { return []; });
+    this.treeInputs.forEach(function (columns, tree) {
+      columns.forEach(function (column) { model.treesReading[column].push(tree); });
+    });
     this.tables = new Map();
     var self = this;
     Object.keys(spec.ctr_data).forEach(function (identifier) {
@@ -284,22 +289,24 @@
   // The leaf each tree sends one row of the CatBoost frame to. With ``base`` ({row, leaves}: a row
   // and its leaves), only the trees that read a column where the two rows differ are walked.
   CatBoostModel.prototype.leaves = function (row, base) {
-    var changed = null;
+    var trees = this.spec.trees;
+    var walk = null;  // with a base: 1 for the trees reading a column whose value differs from the base's
     if (base) {
-      changed = new Uint8Array(row.length);
+      walk = new Uint8Array(trees.length);
       for (var i = 0; i < row.length; i += 1) {
         var a = row[i];
         var b = base.row[i];
-        changed[i] = a === b || (a !== a && b !== b) ? 0 : 1;  // NaN equals NaN here
+        if (a === b || (a !== a && b !== b)) { continue; }  // NaN equals NaN here
+        var reading = this.treesReading[i];
+        for (var r = 0; r < reading.length; r += 1) { walk[reading[r]] = 1; }
       }
     }
     var hashes = this.hashCategories(row);
     var cache = new Map();
     var ctrValues = new Map();
-    var trees = this.spec.trees;
     var leaves = new Int32Array(trees.length);
     for (var t = 0; t < trees.length; t += 1) {
-      if (changed && !this.treeInputs[t].some(function (column) { return changed[column]; })) {
+      if (walk && !walk[t]) {
         leaves[t] = base.leaves[t];
         continue;
       }
@@ -483,16 +490,27 @@
       }
       return [experienceChanges, technologyChanges, diplomaChanges];
     }
-    function applyChanges(profile, changes) {
-      var edited = {technologies: profile.technologies.slice(), diploma: profile.diploma,
-                    experience: profile.experience, city: profile.city, company: profile.company};
-      changes.forEach(function (item) {
-        if (item.kind === "experience") { edited.experience = item.value; }
-        else if (item.kind === "diploma") { edited.diploma = item.value; }
-        else if (edited.technologies.indexOf(item.value) >= 0) {
-          edited.technologies = edited.technologies.filter(function (name) { return name !== item.value; });
-        } else { edited.technologies.push(item.value); }
-      });
+    // catboostRow of the profile edited by the changes, from the row of all the changes but the last:
+    // only the columns one change touches are written (building every row afresh took a third of the
+    // search). A pair never holds two changes of one kind, so ``present`` (the profile's technologies)
+    // says whether a technology change adds or removes it.
+    var position = new Map(features.names.map(function (name, index) { return [name, index]; }));
+    var formattedYears = new Map();
+    function editedRow(row, item, present) {
+      var edited = row.slice();
+      function write(name, value) { if (position.has(name)) { edited[position.get(name)] = value; } }
+      if (item.kind === "experience") {
+        if (!formattedYears.has(item.value)) { formattedYears.set(item.value, formatG(item.value)); }
+        write("experience_years", item.value);
+        write("experience_value", formattedYears.get(item.value));
+        write("experience_missing", 0);
+      } else if (item.kind === "diploma") {
+        write("diploma_rank", diplomaRank.has(item.value) ? diplomaRank.get(item.value) : NaN);
+      } else {
+        var removed = present.has(item.value);
+        write("tech_" + item.value, removed ? 0 : 1);
+        if (position.has("n_technologies")) { edited[position.get("n_technologies")] += removed ? -1 : 1; }
+      }
       return edited;
     }
     function rankKey(changes, probability) {
@@ -511,12 +529,14 @@
       // Only the trees that read a column an edit changes are walked again: a single change starts
       // from the profile's leaves, a pair from its first change's (experience or a technology, which
       // the most trees read), so a pair walks only the trees reading its second change.
+      var present = new Set(profile.technologies);
       var baseRow = catboostRow(profile);
       var base = {row: baseRow, leaves: model.leaves(baseRow)};
       var walked = new Map();  // single change -> {row, leaves}
       function consider(changes) {
-        var row = catboostRow(applyChanges(profile, changes));
-        var leaves = model.leaves(row, changes.length === 1 ? base : walked.get(changes[0]));
+        var from = changes.length === 1 ? base : walked.get(changes[0]);
+        var row = editedRow(from.row, changes[changes.length - 1], present);
+        var leaves = model.leaves(row, from);
         if (changes.length === 1) { walked.set(changes[0], {row: row, leaves: leaves}); }
         var probabilities = calibrated(model.rawFromLeaves(leaves));
         var chosen = decide(probabilities);
