@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from datajobs.model.evaluate import _macro_f1_of_resamples, holm_adjust
+from datajobs.model.evaluate import holm_adjust, macro_f1_of_resamples
 
 MIN_GROUP_ROWS = 100  # fewer rows: the group is shown, its scores are too uncertain to judge
 TOP_COMPANIES = 8  # companies named one by one; the others are pooled
@@ -32,7 +32,7 @@ def experience_bands(years: pd.Series) -> pd.Series:
     """The study's experience level of each profile in words (``débutant (under 2 years)``, …),
     ``not given`` when the experience is missing."""
     from datajobs.model.features import experience_level
-    from datajobs.report.display import experience_level_name
+    from datajobs.model.names import experience_level_name
 
     level = experience_level(pd.to_numeric(years, errors="coerce")).astype(object)
     return level.map(lambda name: NOT_GIVEN if pd.isna(name) else experience_level_name(str(name)))
@@ -103,10 +103,10 @@ def group_macro_f1(truth, predicted, n_resamples: int = 1000, confidence: float 
     if len(truth) == 0:
         return float("nan"), float("nan"), float("nan")
     true_codes, predicted_codes, n_labels = _codes(truth, predicted)
-    score = float(_macro_f1_of_resamples(true_codes, predicted_codes, np.arange(len(truth))[np.newaxis, :],
+    score = float(macro_f1_of_resamples(true_codes, predicted_codes, np.arange(len(truth))[np.newaxis, :],
                                          n_labels)[0])
     resamples = np.random.default_rng(seed).integers(0, len(truth), size=(n_resamples, len(truth)))
-    samples = _macro_f1_of_resamples(true_codes, predicted_codes, resamples, n_labels)
+    samples = macro_f1_of_resamples(true_codes, predicted_codes, resamples, n_labels)
     tail = (1 - confidence) / 2
     low, high = np.quantile(samples, [tail, 1 - tail])
     return score, float(low), float(high)

@@ -107,6 +107,42 @@ def readable_slices(slices: pd.DataFrame, min_rows: int) -> pd.DataFrame:
     return pd.DataFrame(columns).reset_index(drop=True)
 
 
+def group_section(slices: pd.DataFrame, gaps: pd.DataFrame, min_rows: int) -> list[str]:
+    """The card's lines for each group column: its table, its groups too small to judge, its gap."""
+    lines = []
+    small = small_group_sentences(slices, min_rows)
+    for column, name in GROUP_COLUMNS.items():
+        part = slices[slices["column"] == column]
+        if part.empty:
+            continue
+        lines += [f"### By {name}", "", _table(readable_slices(part, min_rows)), ""]
+        if small.get(column):
+            lines += [small[column], ""]
+        if column in gaps.index:
+            lines += [gap_sentence(column, gaps.loc[column], min_rows), ""]
+    return [*lines, "Gaps are tested by permuting group membership within each true job "
+            f"({int(gaps['n_permutations'].iloc[0]):,} permutations), p-values adjusted over the columns "
+            "with Holm's method (1979).", ""]
+
+
+def model_section(model: dict) -> list[str]:
+    """The card's *Model details*: version, type, settings, training data, inputs and output."""
+    counts = ", ".join(f"{label} {count:,}" for label, count in model["class_counts"].items())
+    return [
+        "## Model details",
+        "",
+        f"- Version: {model['version']}; trained {model['created_at']} at commit {model['git_commit']}.",
+        "- Type: CatBoost gradient-boosted trees (Prokhorenkova et al. 2018) with balanced class weights, "
+        "probabilities calibrated by vector scaling, a decision weight on the minority class, and "
+        "class-conditional conformal prediction sets.",
+        f"- Settings: {model['params']}.",
+        f"- Trained on {model['training_rows']:,} labelled profiles ({counts}); data sha256 {model['data_sha256']}.",
+        "- Inputs: years of experience, technologies, diploma, city, company. Output: one of the jobs above, "
+        "with a probability for each and a prediction set.",
+        "",
+    ]
+
+
 def render_model_card(card: dict) -> str:
     """The model card as Markdown.
 
@@ -127,25 +163,13 @@ def render_model_card(card: dict) -> str:
         The card, headed by the model's name and version.
     """
     model, evaluation, min_rows = card["model"], card["evaluation"], card["min_rows"]
-    slices, gaps = card["slices"], card["gaps"]
-    counts = ", ".join(f"{label} {count:,}" for label, count in model["class_counts"].items())
     lines = [
         f"# Model card: {model['name']}",
         "",
         "Written by the book's build from the saved model and its evaluation; every number below is computed. "
         "Layout after Mitchell et al. (2019), *Model cards for model reporting*.",
         "",
-        "## Model details",
-        "",
-        f"- Version: {model['version']}; trained {model['created_at']} at commit {model['git_commit']}.",
-        "- Type: CatBoost gradient-boosted trees (Prokhorenkova et al. 2018) with balanced class weights, "
-        "probabilities calibrated by vector scaling, a decision weight on the minority class, and "
-        "class-conditional conformal prediction sets.",
-        f"- Settings: {model['params']}.",
-        f"- Trained on {model['training_rows']:,} labelled profiles ({counts}); data sha256 {model['data_sha256']}.",
-        "- Inputs: years of experience, technologies, diploma, city, company. Output: one of the jobs above, "
-        "with a probability for each and a prediction set.",
-        "",
+        *model_section(model),
         "## Intended use",
         "",
         f"- {INTENDED_USE}",
@@ -170,21 +194,8 @@ def render_model_card(card: dict) -> str:
         f"true job. A group with fewer than {min_rows} profiles is shown but not judged.",
         "",
     ]
-    small = small_group_sentences(slices, min_rows)
-    for column, name in GROUP_COLUMNS.items():
-        part = slices[slices["column"] == column]
-        if part.empty:
-            continue
-        lines += [f"### By {name}", "", _table(readable_slices(part, min_rows)), ""]
-        if small.get(column):
-            lines += [small[column], ""]
-        if column in gaps.index:
-            lines += [gap_sentence(column, gaps.loc[column], min_rows), ""]
     lines += [
-        "Gaps are tested by permuting group membership within each true job "
-        f"({int(gaps['n_permutations'].iloc[0]):,} permutations), p-values adjusted over the columns "
-        "with Holm's method (1979).",
-        "",
+        *group_section(card["slices"], card["gaps"], min_rows),
         "## Calibration",
         "",
         f"- {card['calibration']['text']}",
