@@ -33,8 +33,8 @@ OUT_OF_SCOPE = (
 CAVEATS = (
     "The labels are the delivered file's job titles; who assigned them, and how, is not documented. "
     "The model learns to reproduce them, errors included.",
-    "A few technology stacks recur across thousands of rows: the profiles look templated, and scores on "
-    "real, free-form CVs may be lower.",
+    "In the reference file a few technology stacks recur across thousands of rows: the profiles look "
+    "templated, and scores on real, free-form CVs may be lower.",
     "The data has no gender, age or nationality, so the card cannot say how the model does on them; a "
     "group's score here is not evidence of fairness towards people.",
     "Group scores come from cross-validated predictions of the same procedure, not of the saved model "
@@ -190,7 +190,7 @@ def render_model_card(card: dict) -> str:
         "## Performance by group",
         "",
         f"Accuracy with a 95 % Wilson interval, macro-F1 over the jobs present in the group with a 95 % "
-        f"bootstrap interval, and the share of prediction sets at {evaluation['level']:.0%} that hold the "
+        f"bootstrap interval, and the share of prediction sets at {evaluation['level'] * 100:g} % that hold the "
         f"true job. A group with fewer than {min_rows} profiles is shown but not judged.",
         "",
     ]
