@@ -100,6 +100,20 @@ def test_cli_prints_json(split, tmp_path, capsys, monkeypatch):
     report = json.loads(capsys.readouterr().out)
     assert report["verdict"] == "drift" and report["thresholds"]["psi"]["drift"] == 0.25
     assert any(check["verdict"] == "drift" for check in report["checks"])
+    groups = {(row["column"], row["group"]): row for row in report["groups"]}
+    assert sum(row["rows"] for (column, _), row in groups.items() if column == "diploma") == len(shifted)
+    assert all(0 <= row["accuracy_low"] <= row["accuracy"] <= row["accuracy_high"] <= 1 for row in groups.values())
+
+
+def test_group_performance_slices_a_labelled_batch_as_the_model_card_does(split):
+    from datajobs.ops.monitor import group_performance
+
+    model, _, batch = split
+    table = group_performance(model, batch, min_rows=50, n_resamples=100)
+    assert set(table["column"]) == {"city", "company", "diploma", "experience_band"}
+    assert (table.groupby("column")["rows"].sum() == len(batch)).all()
+    assert (table["judged"] == (table["rows"] >= 50)).all() and table["coverage"].between(0, 1).all()
+    assert group_performance(model, batch.assign(profile=pd.NA)).empty
 
 
 @pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")

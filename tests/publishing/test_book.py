@@ -36,7 +36,7 @@ def test_one_page_per_notebook_with_figures_and_no_errors(sample_book):
         assert "output stderr" not in page, f"{name} shows warnings or logs on stderr"
         if name not in {"00_introduction", "05_predictor", "06_monitoring", "99_reproducibility"}:
             assert len(re.findall(r"<img [^>]*src=\"[^\"]*_images/", page)) >= 1, name
-    for page in ("book/data_card.html", "book/methods.html", "book/exercises.html"):
+    for page in ("book/references.html", "book/methods.html", "book/exercises.html"):
         assert (html / page).is_file()
 
 
@@ -442,3 +442,43 @@ def test_pages_show_paths_relative_to_the_project_or_the_file_name_alone(tmp_pat
                                     "results_dir": "outputs/results", "fast": False})
     assert shown == "seed = 42, fast = False"
     assert parameters_for_readers({"data_path": str(outside)}) == "none besides the data file"
+
+
+def test_the_model_card_is_beside_the_model_logged_with_it_and_agrees_with_its_page(sample_book, tracking_store):
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    from datajobs.ops import tracking
+
+    outputs, html = sample_book
+    card = (outputs / "model" / "MODEL_CARD.md").read_text()
+    page = glued_values(outputs / "notebooks" / "08_model_card.ipynb")
+    figures = json.loads((outputs / "results" / "model_card.json").read_text())
+    assert f"| macro-F1 | {page['cv_macro_f1']:.3f} | {page['cv_macro_f1_low']:.3f} |" in card
+    for column in ("city", "company", "diploma", "experience_band"):
+        assert page[f"gap_{column}"] in card, column  # the page and the card say the same sentence
+    assert page["version_text"] in card
+    slices = pd.read_csv(outputs / "results" / "group_slices.csv")
+    assert (slices.groupby("column")["rows"].sum() == figures["n_answered"]).all()
+    assert ((slices["rows"] >= figures["min_rows"]) == slices["judged"]).all()
+    # The introduction's limitation sentence quotes the card's largest gap.
+    intro = glued_values(outputs / "notebooks" / "00_introduction.ipynb")
+    if figures["largest_gap"]:
+        assert f"{figures['largest_gap']['gap']:.3f}, by {figures['largest_gap']['column']}" in intro["group_gap_text"]
+    # Logged in the model's own run, beside the model directory, so a model from the registry carries it.
+    run_id = tracking.recorded_run_id(outputs / "results", "04_catboost_selection")
+    logged = [item.path for item in MlflowClient(tracking_uri=tracking_store).list_artifacts(
+        run_id, tracking.PROFILE_MODEL_ARTIFACT)]
+    assert f"{tracking.PROFILE_MODEL_ARTIFACT}/MODEL_CARD.md" in logged
+    text = re.sub(r"<[^>]+>", "", (html / "outputs" / "test-sample" / "notebooks" / "08_model_card.html").read_text())
+    assert "Performance by group" in text and "{glue" not in text
+
+
+def test_the_datasheet_page_reads_its_figures_from_the_data(sample_book, profiles):
+    outputs, html = sample_book
+    values = glued_values(outputs / "notebooks" / "09_datasheet.ipynb")
+    assert values["n_rows"] == len(profiles)
+    assert values["n_stacks"] == profiles.dropna(subset=["profile"])["technologies"].astype(str).nunique()
+    assert values["missing_experience"] == pytest.approx(profiles["experience"].isna().mean())
+    text = re.sub(r"<[^>]+>", "", (html / "outputs" / "test-sample" / "notebooks" / "09_datasheet.html").read_text())
+    assert "What the data cannot say" in text and "synthetic sample" in text

@@ -55,7 +55,7 @@ def score_predictions(y_true, y_pred, labels: tuple[str, ...] | None = None) -> 
     return {name: float(value) for name, value in scores.items()}
 
 
-def _macro_f1_of_resamples(true_codes: np.ndarray, predicted_codes: np.ndarray, resamples: np.ndarray,
+def macro_f1_of_resamples(true_codes: np.ndarray, predicted_codes: np.ndarray, resamples: np.ndarray,
                            n_labels: int) -> np.ndarray:
     """Macro-F1 (zero when a class is neither true nor predicted, as scikit-learn's zero_division=0)
     of each bootstrap resample, from integer codes (-1: a predicted label outside the classes)."""
@@ -105,9 +105,9 @@ def bootstrap_macro_f1(y_true, predictions: dict[str, object], reference: str | 
     rows, samples = {}, {}
     for name, predicted in predictions.items():
         codes = np.array([index.get(label, -1) for label in np.asarray(predicted, dtype=object)])
-        samples[name] = _macro_f1_of_resamples(true_codes, codes, resamples, len(labels))
+        samples[name] = macro_f1_of_resamples(true_codes, codes, resamples, len(labels))
         low, high = np.quantile(samples[name], [tail, 1 - tail])
-        rows[name] = {"macro_f1": float(_macro_f1_of_resamples(true_codes, codes, everything, len(labels))[0]),
+        rows[name] = {"macro_f1": float(macro_f1_of_resamples(true_codes, codes, everything, len(labels))[0]),
                       "low": float(low), "high": float(high)}
     if reference is not None:
         for name in predictions:

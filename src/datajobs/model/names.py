@@ -1,12 +1,13 @@
 """Column and metric names in words, as readers see them (the monitoring tables and the book's share them).
 
 The results files keep the code names (``f1_lead_data_scientist``); the pages show these words.
-A name that is not known here is shown as it is.
+A name that is not known here is shown as it is. The study's experience levels are named here too
+(:func:`experience_level_name`), so the model's group slices and the book's pages use the same words.
 """
 
 from __future__ import annotations
 
-from datajobs.config import PROFILE_LABELS, label_slug
+from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS, PROFILE_LABELS, label_slug
 
 # Column names of the results and summaries; per-class metrics are built from the label.
 COLUMN_WORDS: dict[str, str] = {
@@ -51,3 +52,20 @@ def column_name(column: str, labels: tuple[str, ...] = PROFILE_LABELS) -> str:
             if column in (f"{kind}_{slug}", f"{slug}_{kind}"):
                 return pattern.format(label)
     return column
+
+
+def experience_level_name(level: str) -> str:
+    """A level of experience with its years: ``avancé`` → ``avancé (5 to 8 years)``; ``missing`` →
+    ``not given``. The study's French level names are kept, glossed by their bounds."""
+    if level == "missing":
+        return "not given"
+    if level not in EXPERIENCE_LEVELS:
+        return level
+    position = EXPERIENCE_LEVELS.index(level)
+    low = EXPERIENCE_LEVEL_EDGES[position - 1] if position > 0 else None
+    high = EXPERIENCE_LEVEL_EDGES[position] if position < len(EXPERIENCE_LEVEL_EDGES) else None
+    if low is None:
+        return f"{level} (under {high:g} years)"
+    if high is None:
+        return f"{level} ({low:g} years or more)"
+    return f"{level} ({low:g} to {high:g} years)"

@@ -173,6 +173,35 @@ def monitor_batch(model: ProfileModel, reference: pd.DataFrame, batch: pd.DataFr
     return pd.DataFrame(rows)
 
 
+def group_performance(model: ProfileModel, batch: pd.DataFrame, level: float = DEFAULT_LEVEL,
+                      min_rows: int | None = None, n_resamples: int = 500, seed: int = 0) -> pd.DataFrame:
+    """Scores of a labelled batch per city, company, diploma and band of experience: the slicing of
+    the model card (:func:`datajobs.model.slices.slice_scores`), so a batch's groups read against the
+    card's. Empty when the batch has no labelled row the model could score.
+
+    Returns
+    -------
+    DataFrame
+        One row per column and group: rows, accuracy and macro-F1 with their 95 % intervals, the
+        coverage of the prediction sets at ``level``, and whether the group is large enough to judge.
+    """
+    from datajobs.model.coverage import SET_SEPARATOR
+    from datajobs.model.slices import MIN_GROUP_ROWS, profile_groups, slice_scores
+
+    predictions = predict_frame(model, batch, level)
+    labelled = (batch["profile"].fillna("") != "").to_numpy(dtype=bool) & (predictions["predicted_metier"] != "").to_numpy()
+    if not labelled.any():
+        return pd.DataFrame()
+    truth = batch.loc[labelled, "profile"].astype(object).to_numpy()
+    covered = None
+    if "prediction_set" in predictions.columns:
+        sets = predictions.loc[labelled, "prediction_set"].astype(str).str.split(SET_SEPARATOR, regex=False)
+        covered = np.array([job in members for job, members in zip(truth, sets, strict=True)])
+    return slice_scores(profile_groups(batch.loc[labelled]), truth,
+                        predictions.loc[labelled, "predicted_metier"].to_numpy(dtype=object), covered=covered,
+                        min_rows=MIN_GROUP_ROWS if min_rows is None else min_rows, n_resamples=n_resamples, seed=seed)
+
+
 def coverage_rows(model: ProfileModel, sets: pd.Series, truth: pd.Series, level: float) -> list[dict]:
     """One check per class: how often its labelled rows' prediction sets hold it, against ``level``.
 

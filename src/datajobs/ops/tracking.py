@@ -345,3 +345,46 @@ def champion_state() -> dict:
     except Exception:  # no champion yet, or no store: nothing to report
         return {}
     return {"version": int(champion.version), "cv_macro_f1": float(champion.tags.get("cv_macro_f1", "nan"))}
+
+
+def recorded_run_id(results_dir: str | Path, name: str) -> str | None:
+    """The run id a notebook wrote with :meth:`Tracker.record` (None when it kept no run)."""
+    path = Path(results_dir) / "tracking" / f"{name}.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text()).get("run_id")
+
+
+def registered_version(run_id: str | None) -> int | None:
+    """The registry version of the model logged by run ``run_id``; None when tracking is off, the
+    run registered nothing, or the store cannot be read."""
+    if not run_id or not tracking_enabled():
+        return None
+    try:
+        configure()
+        from mlflow import MlflowClient
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            versions = MlflowClient().search_model_versions(f"run_id = '{run_id}'")
+    except Exception:
+        return None
+    return max((int(version.version) for version in versions), default=None)
+
+
+def log_model_card(run_id: str | None, card_path: Path) -> bool:
+    """Add the model card to the saved model's artifacts in run ``run_id`` (beside the model
+    directory, so a model downloaded from the registry carries its card). Returns whether it was
+    logged; a failure is one warning, never an error."""
+    if not run_id or not tracking_enabled():
+        return False
+    try:
+        configure()
+        from mlflow import MlflowClient
+
+        MlflowClient().log_artifact(run_id, str(card_path), artifact_path=PROFILE_MODEL_ARTIFACT)
+    except Exception as error:  # tracking must never break the caller
+        warnings.warn(f"MLflow tracking skipped (log model card: {type(error).__name__}: {error}); "
+                      "the card is still beside the model", TrackingWarning, stacklevel=2)
+        return False
+    return True

@@ -153,7 +153,7 @@ def monitor_report(model_reference: str, reference_path: str, batch_path: str) -
     """Drift and quality checks of a batch against the training data, tracked as a run; the report as a dict."""
     from datajobs.data import load_profiles
     from datajobs.ops import tracking
-    from datajobs.ops.monitor import THRESHOLDS, monitor_batch, overall_verdict
+    from datajobs.ops.monitor import THRESHOLDS, group_performance, monitor_batch, overall_verdict
 
     model = load_model(model_reference)
     reference = load_profiles(reference_path)
@@ -166,6 +166,8 @@ def monitor_report(model_reference: str, reference_path: str, batch_path: str) -
         "thresholds": {name: {"warn": rule.warn, "drift": rule.drift, "meaning": rule.meaning}
                        for name, rule in THRESHOLDS.items()},
         "checks": json.loads(checks.to_json(orient="records")),
+        # Labelled batches: per-group scores, sliced as in the model card (empty when unlabelled).
+        "groups": json.loads(group_performance(model, batch.frame).to_json(orient="records")),
     }
     with tracking.start_run("datajobs monitor", {"entry_point": "datajobs monitor", "verdict": verdict}) as tracker:
         tracker.log_params({"reference_sha256": reference.report.sha256, "batch_sha256": batch.report.sha256,

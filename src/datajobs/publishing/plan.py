@@ -26,8 +26,10 @@ READS: dict[str, tuple[str, ...] | str] = {
     "05_predictor": ("04_catboost_selection",),
     "06_monitoring": ("04_catboost_selection",),
     "07_prediction_sets": ("04_catboost_selection",),
+    # The model card reads the saved model, the test-split results and the tracking run of the CatBoost chapter.
+    "08_model_card": ("04_catboost_selection",),
     # The first page, written after the chapters: its key results are read from the chapters' result tables.
-    "00_introduction": ("03_model_comparison", "04_catboost_selection"),
+    "00_introduction": ("03_model_comparison", "04_catboost_selection", "08_model_card"),
     # The appendix reads every other notebook's run (the run manifest, written before it starts).
     "99_reproducibility": EVERY_NOTEBOOK,
 }
@@ -74,6 +76,7 @@ PROFILES: dict[str, dict[str, dict]] = {
         "04_catboost_selection": {"tuning_splits": 3, "quick_search": True, "iterations": 100, "n_jobs": 1},
         "06_monitoring": {"n_calm_batches": 10},
         "07_prediction_sets": {"n_splits": 3, "iterations": 100, "n_jobs": 1},
+        "08_model_card": {"n_splits": 3, "iterations": 100, "n_jobs": 1, "n_resamples": 200, "n_permutations": 200},
     },
     "full": {
         "02_preprocessing": {"n_splits": 5, "n_repeats": 2},
@@ -83,6 +86,8 @@ PROFILES: dict[str, dict[str, dict]] = {
                                   "iterations": config.CATBOOST_PARAMS["iterations"]},
         "06_monitoring": {"n_calm_batches": 50},
         "07_prediction_sets": {"n_splits": 5, "iterations": config.CATBOOST_PARAMS["iterations"]},
+        "08_model_card": {"n_splits": 5, "iterations": config.CATBOOST_PARAMS["iterations"], "n_resamples": 1000,
+                          "n_permutations": 1000},
     },
 }
 
@@ -92,10 +97,10 @@ PROFILES: dict[str, dict[str, dict]] = {
 TYPICAL_SECONDS: dict[str, dict[str, float]] = {
     "quick": {"01_data_audit": 7, "02_preprocessing": 12, "03_model_comparison": 20,
               "04_catboost_selection": 16, "05_predictor": 3, "06_monitoring": 4, "07_prediction_sets": 12,
-              "00_introduction": 3, "99_reproducibility": 3},
+              "08_model_card": 15, "09_datasheet": 4, "00_introduction": 3, "99_reproducibility": 3},
     "full": {"01_data_audit": 8, "02_preprocessing": 25, "03_model_comparison": 105,
              "04_catboost_selection": 27, "05_predictor": 3, "06_monitoring": 10, "07_prediction_sets": 30,
-             "00_introduction": 3, "99_reproducibility": 3},
+             "08_model_card": 40, "09_datasheet": 4, "00_introduction": 3, "99_reproducibility": 3},
 }
 TYPICAL_ROWS = 3000
 

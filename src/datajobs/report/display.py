@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from datajobs.config import EXPERIENCE_LEVEL_EDGES, EXPERIENCE_LEVELS, PROFILE_LABELS
-from datajobs.model.names import column_name
+from datajobs.config import PROFILE_LABELS
+from datajobs.model.names import column_name, experience_level_name  # noqa: F401 (re-exported)
 
 MODEL_WORDS: dict[str, str] = {
     "dummy": "dummy",
@@ -47,23 +47,6 @@ def feature_name(feature: str) -> str:
     if feature.startswith("tech_"):
         return feature.removeprefix("tech_")
     return _FEATURE_NAMES.get(feature, feature)
-
-
-def experience_level_name(level: str) -> str:
-    """A level of experience with its years: ``avancé`` → ``avancé (5 to 8 years)``; ``missing`` →
-    ``not given``. The study's French level names are kept, glossed by their bounds."""
-    if level == "missing":
-        return "not given"
-    if level not in EXPERIENCE_LEVELS:
-        return level
-    position = EXPERIENCE_LEVELS.index(level)
-    low = EXPERIENCE_LEVEL_EDGES[position - 1] if position > 0 else None
-    high = EXPERIENCE_LEVEL_EDGES[position] if position < len(EXPERIENCE_LEVEL_EDGES) else None
-    if low is None:
-        return f"{level} (under {high:g} years)"
-    if high is None:
-        return f"{level} ({low:g} years or more)"
-    return f"{level} ({low:g} to {high:g} years)"
 
 
 def model_name(model: str) -> str:

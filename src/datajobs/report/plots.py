@@ -280,3 +280,33 @@ def plot_risk_coverage(curve: pd.DataFrame, marked: tuple[float, ...], overall_a
               color="grey", va="bottom", fontsize=9)
     axes.set(xlabel="share of profiles answered with a single job", ylabel="accuracy of those answers")
     return figure
+
+
+def plot_group_scores(slices: pd.DataFrame, overall: float, metric: str = "macro_f1",
+                      names: dict[str, str] | None = None):
+    """A score of each group with its 95 % interval, one panel per column (``slices`` from
+    :func:`datajobs.model.slices.slice_scores`): groups too small to judge are drawn hollow and grey;
+    the dashed line is the score on every profile."""
+    columns = list(dict.fromkeys(slices["column"]))
+    heights = [max(2, (slices["column"] == column).sum()) for column in columns]
+    figure, panels = plt.subplots(len(columns), 1, figsize=(8, 1.0 + 0.32 * sum(heights) + 0.5 * len(columns)),
+                                  layout="constrained", sharex=True, gridspec_kw={"height_ratios": heights})
+    panels = np.atleast_1d(panels)
+    label = {"macro_f1": "macro-F1", "accuracy": "accuracy"}.get(metric, metric)
+    for axes, column in zip(panels, columns, strict=True):
+        part = slices[slices["column"] == column].reset_index(drop=True)
+        positions = np.arange(len(part))
+        error = [part[metric] - part[f"{metric}_low"], part[f"{metric}_high"] - part[metric]]
+        for judged, style in ((True, {"fmt": "o", "color": _COLOURS[0]}),
+                              (False, {"fmt": "o", "color": "#949494", "markerfacecolor": "white"})):
+            rows = part["judged"].astype(bool).to_numpy() == judged
+            if rows.any():
+                axes.errorbar(part.loc[rows, metric], positions[rows],
+                              xerr=[error[0][rows], error[1][rows]], capsize=2, linewidth=1, **style)
+        axes.axvline(overall, color="grey", linestyle="--", linewidth=1)
+        axes.set_yticks(positions, [f"{group} ({rows:,})" for group, rows in zip(part["group"], part["rows"],
+                                                                                   strict=True)], fontsize=9)
+        axes.invert_yaxis()
+        axes.set_ylabel((names or {}).get(column, column), fontsize=10)
+    panels[-1].set_xlabel(f"{label} of the group, with its 95 % interval")
+    return figure
