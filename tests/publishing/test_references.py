@@ -52,14 +52,17 @@ def test_the_book_configuration_loads_the_bibliography():
     assert "sphinxcontrib.bibtex" in sphinx_config["extensions"]
     assert [config.PROJECT_ROOT / name for name in sphinx_config["bibtex_bibfiles"]] == [BIB_PATH]
     assert sphinx_config["bibtex_reference_style"] == "author_year"
+    assert sphinx_config["bibtex_default_style"] == "datajobs"
+    assert "datajobs.publishing.sphinx_citations" in sphinx_config["extensions"]
 
 
 @pytest.mark.parametrize("key, fails", [("holm1979simple", False), ("nobody1999unknown", True)])
 def test_a_build_with_warnings_as_errors_fails_on_an_unknown_key(tmp_path, key, fails):
     (tmp_path / "conf.py").write_text(textwrap.dedent(f"""
-        extensions = ["myst_parser", "sphinxcontrib.bibtex"]
+        extensions = ["myst_parser", "sphinxcontrib.bibtex", "datajobs.publishing.sphinx_citations"]
         bibtex_bibfiles = [{str(BIB_PATH)!r}]
         bibtex_reference_style = "author_year"
+        bibtex_default_style = "datajobs"
     """))
     (tmp_path / "index.md").write_text(f"# Page\n\nA claim {{cite:p}}`{key}`.\n\n```{{bibliography}}\n```\n")
     result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-n", "--keep-going", "-q", "-b", "html",
@@ -67,3 +70,7 @@ def test_a_build_with_warnings_as_errors_fails_on_an_unknown_key(tmp_path, key, 
     assert (result.returncode != 0) == fails, result.stderr
     if fails:
         assert "nobody1999unknown" in result.stderr
+    else:  # the list labels the work as the text cites it
+        page = (tmp_path / "_build" / "index.html").read_text()
+        assert "A claim [Holm, 1979]." in re.sub(r"<[^>]+>", "", page)
+        assert re.search(r'<span class="label"><span class="fn-bracket">\[</span>(<a [^>]*>)?Holm, 1979<', page), page
