@@ -43,7 +43,8 @@ PAGE_OVERFLOW = """() => {
 
 def violations(page, url: str, mode: str) -> list[dict]:
     page.goto(url, wait_until="load")
-    page.evaluate("(mode) => document.documentElement.dataset.mode = mode, document.documentElement.dataset.theme = mode",
+    # What the theme's colour-mode button sets (pydata-sphinx-theme reads data-theme for its colours).
+    page.evaluate("(mode) => { document.documentElement.dataset.mode = mode; document.documentElement.dataset.theme = mode; }",
                   mode)
     page.wait_for_load_state("networkidle")
     page.add_script_tag(path=str(AXE))
