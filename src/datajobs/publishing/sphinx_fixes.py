@@ -3,7 +3,9 @@
 Jupyter Book 1 registers sphinx-thebe's configuration script once per read of the sources, so a
 page can carry the same inline ``const THEBE_JS_URL = …`` twice, and the browser reports "Identifier
 'THEBE_JS_URL' has already been declared" on every page. Each page keeps the first copy of every
-script here. Every page also names an empty icon, so no browser asks the server for ``/favicon.ico``.
+script here, and every script file is loaded with ``defer`` (the page paints before a script is read;
+deferred scripts still run in order, before ``DOMContentLoaded``), but ``documentation_options.js``,
+which the inline scripts of the page extend. Every page also names an empty icon, so no browser asks the server for ``/favicon.ico``.
 
 pydata-sphinx-theme draws its icons with Font Awesome's ``fontawesome.js``: every free icon as SVG
 paths, 1.5 MB (540 KB gzip-compressed) on every page, for the twenty or so icons the theme shows. After
@@ -43,6 +45,27 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
             seen.add(key)
             unique.append(script)
     scripts[:] = unique
+
+
+# Read by the page's inline scripts (``DOCUMENTATION_OPTIONS.pagename = …``): must run before them.
+KEEP_BLOCKING = ("documentation_options.js",)
+
+
+def defer_script_files(app, pagename, templatename, context, doctree) -> None:
+    """Load every script file of the page with ``defer`` (inline scripts run where they are)."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    for index, script in enumerate(scripts):
+        name = str(getattr(script, "filename", "") or "")
+        attributes = dict(getattr(script, "attributes", {}) or {})
+        if (not name or "body" in attributes or {"async", "defer"} & set(attributes)
+                or attributes.get("type", "text/javascript") not in ("text/javascript", "module")
+                or name.split("?")[0].endswith(KEEP_BLOCKING)):
+            continue
+        scripts[index] = _JavaScript(script.filename, priority=script.priority, **attributes, defer="defer")
 
 
 def name_an_empty_icon(app, pagename, templatename, context, doctree) -> None:
@@ -85,5 +108,6 @@ def setup(app):
     # Early: `html-page-context` stops at the first handler that returns a template name.
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)
     app.connect("html-page-context", name_an_empty_icon, priority=100)
+    app.connect("html-page-context", defer_script_files, priority=950)  # after every extension added its own
     app.connect("build-finished", trim_fontawesome)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
