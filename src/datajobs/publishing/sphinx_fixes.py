@@ -5,7 +5,9 @@ page can carry the same inline ``const THEBE_JS_URL = …`` twice, and the brows
 'THEBE_JS_URL' has already been declared" on every page. Each page keeps the first copy of every
 script here, and every script file is loaded with ``defer`` (the page paints before a script is read;
 deferred scripts still run in order, before ``DOMContentLoaded``), but ``documentation_options.js``,
-which the inline scripts of the page extend. Every page also names an empty icon, so no browser asks the server for ``/favicon.ico``.
+which the inline scripts of the page extend. Figures after a page's first are loaded lazily (``loading="lazy"``,
+``decoding="async"``): below the fold, they no longer compete with the text for the reader's connection.
+Every page also names an empty icon, so no browser asks the server for ``/favicon.ico``.
 
 pydata-sphinx-theme draws its icons with Font Awesome's ``fontawesome.js``: every free icon as SVG
 paths, 1.5 MB (540 KB gzip-compressed) on every page, for the twenty or so icons the theme shows. After
@@ -68,6 +70,19 @@ def defer_script_files(app, pagename, templatename, context, doctree) -> None:
         scripts[index] = _JavaScript(script.filename, priority=script.priority, **attributes, defer="defer")
 
 
+_IMAGE = re.compile(r"<img (?![^>]*\bloading=)")
+
+
+def lazy_figures(app, pagename, templatename, context, doctree) -> None:
+    """``loading="lazy"`` on every image of the page's body but its first (which may be in view)."""
+    body = context.get("body")
+    if not body:
+        return
+    first = _IMAGE.search(body)
+    if first:
+        context["body"] = body[:first.end()] + _IMAGE.sub('<img loading="lazy" decoding="async" ', body[first.end():])
+
+
 def name_an_empty_icon(app, pagename, templatename, context, doctree) -> None:
     """A page that names no icon makes the browser ask for ``/favicon.ico``: a 404 in the console
     of the first page a reader opens on a server."""
@@ -109,5 +124,6 @@ def setup(app):
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)
     app.connect("html-page-context", name_an_empty_icon, priority=100)
     app.connect("html-page-context", defer_script_files, priority=950)  # after every extension added its own
+    app.connect("html-page-context", lazy_figures)
     app.connect("build-finished", trim_fontawesome)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
