@@ -13,7 +13,8 @@ pydata-sphinx-theme draws its icons with Font Awesome's ``fontawesome.js``: ever
 paths, 1.5 MB (540 KB gzip-compressed) on every page, for the twenty or so icons the theme shows. After
 the build, every icon that no page or script names keeps its definition with an empty path (a page
 naming one shows an empty icon rather than an error), and the unused source map is removed: 45 KB
-gzip-compressed.
+gzip-compressed. The theme's stylesheet likewise keeps the ``.fa-…:before`` rules (the same icons as
+font glyphs, 1,881 rules) of the icons named only: 65 -> 45 KB gzip-compressed, read before any paint.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import re
 from pathlib import Path
 
 FONTAWESOME = Path("_static") / "scripts" / "fontawesome.js"
+THEME_CSS = Path("_static") / "styles" / "pydata-sphinx-theme.css"
+_GLYPH_RULE = re.compile(r'(?:\.fa-[a-z0-9-]+:before,?)+\{content:"[^"]*"\}')
 # One icon of Font Awesome's packs: name: [width, height, [aliases], "unicode", path or [paths]].
 _ICON = re.compile(r'(?P<key>"[a-z0-9-]+"|\b[a-z_$][a-z0-9_$]*):\[\d+,\d+,\[(?P<aliases>[^\]]*)\],"[0-9a-f]+",'
                    r'(?P<path>"(?:[^"\\]|\\.)*"|\[[^\]]*\])\]')
@@ -110,13 +113,24 @@ def keep_used_icons(source: str, names: set[str]) -> str:
     return re.sub(r"\n//# sourceMappingURL=\S+\s*$", "\n", _ICON.sub(trim, source))
 
 
+def keep_used_glyph_rules(css: str, names: set[str]) -> str:
+    """The stylesheet without the ``.fa-…:before`` rules of icons not in ``names``."""
+    def trim(match: re.Match) -> str:
+        return match.group(0) if set(re.findall(r"\.fa-([a-z0-9-]+):before", match.group(0))) & names else ""
+
+    return _GLYPH_RULE.sub(trim, css)
+
+
 def trim_fontawesome(app, exception) -> None:
     outdir = Path(app.outdir)
-    script = outdir / FONTAWESOME
+    script, css = outdir / FONTAWESOME, outdir / THEME_CSS
     if exception is not None or app.builder.format != "html" or not script.is_file():
         return
-    script.write_text(keep_used_icons(script.read_text(encoding="utf-8"), icon_names(outdir)), encoding="utf-8")
+    names = icon_names(outdir)
+    script.write_text(keep_used_icons(script.read_text(encoding="utf-8"), names), encoding="utf-8")
     script.with_name(script.name + ".map").unlink(missing_ok=True)
+    if css.is_file():
+        css.write_text(keep_used_glyph_rules(css.read_text(encoding="utf-8"), names), encoding="utf-8")
 
 
 def setup(app):
