@@ -37,9 +37,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 # Widgets in the static book load this JavaScript; vendored so the book renders offline.
 $(VENDOR)/embed-amd.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p $(VENDOR)
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp node_modules/requirejs/require.js $(VENDOR)/
-	cd node_modules/@jupyter-widgets/html-manager/dist && cp *.js *.woff *.woff2 *.ttf *.eot *.svg $(CURDIR)/$(VENDOR)/
+	# Only what pages load: embed-amd.js (not embed.js nor libembed-amd.js, other builds of the same
+	# code) and its icon fonts as WOFF2, the one format every browser the book supports picks first.
+	cd node_modules/@jupyter-widgets/html-manager/dist && cp embed-amd.js *.woff2 $(CURDIR)/$(VENDOR)/
 	cp node_modules/anywidget/dist/index.js $(VENDOR)/anywidget.js  # the predictor's widget front end (AMD)
 	touch $@
 

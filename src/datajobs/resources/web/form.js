@@ -178,7 +178,7 @@ function renderForm(el, model, predictor, withKernel) {
     const rows = bundle.model.classes.map((label) => {
       const value = result.probabilities[label];
       const bar = element("div", {className: "dj-bar"});
-      bar.style.width = (200 * value).toFixed(0) + "px";
+      bar.style.width = (100 * value).toFixed(1) + "%";  // of the track, which narrows on a phone
       bar.style.background = colours[label] || "#4c72b0";
       return element("tr", {}, [
         element("td", {className: "dj-class", text: label}),
