@@ -74,3 +74,4 @@ def test_a_build_with_warnings_as_errors_fails_on_an_unknown_key(tmp_path, key, 
         page = (tmp_path / "_build" / "index.html").read_text()
         assert "A claim [Holm, 1979]." in re.sub(r"<[^>]+>", "", page)
         assert re.search(r'<span class="label"><span class="fn-bracket">\[</span>(<a [^>]*>)?Holm, 1979<', page), page
+        assert 'role="listitem"' in page and "doc-biblioentry" not in page  # a list of list items (axe)

@@ -5,7 +5,9 @@ author_year``, but the list it links to is labelled by the formatting style's la
 ("[NB03]" for ``alpha``, "[1]" for ``plain``), so a reader cannot match a citation to its entry at
 a glance. This registers a pybtex style, ``datajobs``, whose labels read "Nadeau and Bengio, 2003"
 (one author, two, or the first "et al."; a, b... when two works share a label), sorted like
-``plain``; ``_config.yml`` selects it with ``bibtex_default_style``.
+``plain``; ``_config.yml`` selects it with ``bibtex_default_style``. Its entries are list items for
+assistive technology: docutils marks the list ``role="list"`` but each entry ``doc-biblioentry``, a
+role ARIA has deprecated, so axe reports a list without items (critical).
 """
 
 from __future__ import annotations
@@ -58,7 +60,15 @@ class AuthorYearStyle(PlainStyle):
     default_label_style = AuthorYearLabels
 
 
+def entries_as_list_items(app, pagename, templatename, context, doctree) -> None:
+    """The References list's entries get ``role="listitem"``, which their ``role="list"`` requires."""
+    body = context.get("body")
+    if body and 'class="citation-list"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def setup(app):
     """Register the style with pybtex (sphinxcontrib-bibtex looks styles up there)."""
     register_plugin("pybtex.style.formatting", STYLE_NAME, AuthorYearStyle)
+    app.connect("html-page-context", entries_as_list_items)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
