@@ -106,7 +106,7 @@ function renderForm(el, model, predictor, withKernel) {
     element("option", {value: key, text: Math.round(100 * Number(key)) + " %"})));
   if (levels.includes("0.9")) { level.value = "0.9"; }
   if (levels.length) {
-    root.appendChild(field("Set level", level, "how often the set must hold the true job, for profiles like this"));
+    root.appendChild(field("Set level", level, "for each job: how often the set holds it when it is the true job"));
   }
 
   const button = element("button", {type: "button", className: "dj-button", text: "Predict"});
@@ -163,8 +163,11 @@ function renderForm(el, model, predictor, withKernel) {
         : result.set.slice(0, -1).join(", ") + " or " + result.set[result.set.length - 1];
       box.appendChild(element("div", {className: "dj-set"}, [
         element("b", {text: "Prediction set (" + share + " %): "}), document.createTextNode(words + ". "),
-        document.createTextNode(result.set_empty ? "" : "For " + share + " in 100 profiles like this one, the true "
-          + "job is in this set (measured per job on profiles the model never saw; see the chapter on prediction sets).")]));
+        // The guarantee is per true job (class-conditional), and it says nothing of a profile unlike the
+        // training profiles: no sentence beside the "Unusual" or "Caution" boxes.
+        document.createTextNode(result.set_empty || result.caution ? "" : "Whatever this candidate's true job, sets "
+          + "built this way hold it for " + share + " in 100 profiles of that job (measured job by job on profiles "
+          + "the model never saw; see the chapter on prediction sets).")]));
       if (result.set_empty) {
         box.appendChild(element("div", {className: "dj-caution", role: "note"}, [element("b", {text: "Unusual. "}),
           document.createTextNode("No job is as probable for this profile as for the profiles the model was checked "
