@@ -72,11 +72,13 @@ def gap_sentence(column: str, gap: pd.Series, min_rows: int, level: float = 0.05
     name = GROUP_COLUMNS.get(column, column)
     if gap["best"] is None or pd.isna(gap["gap"]):
         return (f"By {name}, fewer than two groups have {min_rows} profiles or more: no gap can be judged.")
-    verdict = ("beyond chance" if gap["p_holm"] < level else "within chance")
+    # "within chance" here means: explained by which jobs the groups hold (the test keeps each job).
+    verdict = ("beyond chance" if gap["p_holm"] < level
+               else "within what chance explains once each profile keeps its job")
     return (f"By {name}, the largest gap between groups of {min_rows} profiles or more is "
             f"{gap['gap']:.3f} in accuracy, between {gap['best']} ({gap['best_accuracy']:.3f}, "
             f"{int(gap['best_rows'])} profiles) and {gap['worst']} ({gap['worst_accuracy']:.3f}, "
-            f"{int(gap['worst_rows'])} profiles): {verdict} ({_p_text(float(gap['p_value']))}, "
+            f"{int(gap['worst_rows'])} profiles; the {gap['worst']} profiles are misread more often): {verdict} ({_p_text(float(gap['p_value']))}, "
             f"{_p_text(float(gap['p_holm'])).replace('p', 'Holm-adjusted p', 1)}, "
             f"{int(gap['judged_groups'])} groups compared).")
 
