@@ -16,8 +16,6 @@ missed. Build the book first (``make book``).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import gzip
 import io
 import json
@@ -26,8 +24,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
+
+from datajobs.publishing.pdf import serve_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
@@ -68,19 +68,6 @@ class GzipHandler(SimpleHTTPRequestHandler):
         self.send_header("Vary", "Accept-Encoding")
         self.end_headers()
         return io.BytesIO(body)
-
-
-@contextlib.contextmanager
-def serve_gzipped(folder: Path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(GzipHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def book_pages(html: Path) -> list[Path]:
@@ -144,7 +131,7 @@ def main() -> int:
              if not arguments.pages or any(part in page.stem for part in arguments.pages)]
     rows: dict[str, dict] = {}
     print(f"{'page':<28} {'perf':>5} {'a11y':>5} {'b.p.':>5} {'FCP s':>6} {'LCP s':>6} {'KB':>7}")
-    with serve_gzipped(html) as base:
+    with serve_folder(html, handler=GzipHandler) as base:
         for page in pages:
             relative = page.relative_to(html).as_posix()
             row = summary(run_lighthouse(f"{base}/{relative}"))

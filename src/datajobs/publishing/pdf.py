@@ -77,9 +77,11 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_folder(folder: Path):
-    """Serve a folder on 127.0.0.1 (a free port) in a thread, for as long as the block runs."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+def serve_folder(folder: Path, handler: type[SimpleHTTPRequestHandler] = _QuietHandler):
+    """Serve a folder on 127.0.0.1 (a free port) in a thread, for as long as the block runs.
+
+    ``handler`` answers the requests (``benchmarks/lighthouse.py`` passes one that gzips)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
