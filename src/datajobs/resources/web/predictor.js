@@ -164,9 +164,10 @@
     });
     var catPosition = [];
     this.catFeatures.forEach(function (feature, index) { catPosition[index] = model.position.get(feature.feature_name); });
-    // The row columns each tree's leaf depends on (its splits' features, and every feature of the
-    // projections of its CTR splits): a tree none of whose columns changed keeps its leaf.
-    this.treeInputs = spec.trees.map(function (tree) {
+    // Per row column, the trees whose leaf depends on it (their splits' features, and every feature of
+    // the projections of their CTR splits): a tree none of whose columns changed keeps its leaf.
+    this.treesReading = featureNames.map(function () { return []; });
+    spec.trees.forEach(function (tree, index) {
       var inputs = new Set();
       tree.splits.forEach(function (split) {
         if (split.split_type === "FloatFeature") {
@@ -180,12 +181,7 @@
           });
         }
       });
-      return Array.from(inputs);
-    });
-    // The other way round: per row column, the trees that read it.
-    this.treesReading = featureNames.map(function () { return []; });
-    this.treeInputs.forEach(function (columns, tree) {
-      columns.forEach(function (column) { model.treesReading[column].push(tree); });
+      inputs.forEach(function (column) { model.treesReading[column].push(index); });
     });
     this.tables = new Map();
     var self = this;
