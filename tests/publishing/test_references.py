@@ -75,3 +75,41 @@ def test_a_build_with_warnings_as_errors_fails_on_an_unknown_key(tmp_path, key, 
         assert "A claim [Holm, 1979]." in re.sub(r"<[^>]+>", "", page)
         assert re.search(r'<span class="label"><span class="fn-bracket">\[</span>(<a [^>]*>)?Holm, 1979<', page), page
         assert 'role="listitem"' in page and "doc-biblioentry" not in page  # a list of list items (axe)
+
+
+# A method named in a page's prose (code cells aside) and the work that page must cite for it.
+METHOD_CITATIONS = {
+    r"Fisher's exact test": "fisher1922interpretation",
+    r"chi-square": "pearson1900criterion",
+    r"\bPSI\b|population stability": "siddiqi2006credit",
+    r"\bSHAP\b": "lundberg2017unified",
+    r"\bSMOTE\b": "chawla2002smote",
+    r"\bBrier\b": "brier1950verification",
+    r"\bbootstrap": "efron1993introduction",
+    r"\bHolm\b": "holm1979simple",
+    r"Wilson interval": "wilson1927probable",
+    r"Clopper": "clopper1934use",
+    r"corrected resampled t-test": "nadeau2003inference",
+    r"vector scaling": "guo2017calibration",
+    r"permutation test|shuffles of the labels|shuffles group membership": "ojala2010permutation",
+    r"conformal": "vovk2005algorithmic",
+    r"counterfactual": "wachter2017counterfactual",
+}
+
+
+def prose(page) -> str:
+    """A page's text without its code cells, front matter and HTML comments."""
+    text = page.read_text()
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.DOTALL)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
+    return re.sub(r"^```\{code-cell\}.*?^```\s*$", "", text, flags=re.DOTALL | re.MULTILINE)
+
+
+@pytest.mark.parametrize("page", [*sorted((config.PROJECT_ROOT / "notebooks").glob("*.md")),
+                                  *sorted((config.PROJECT_ROOT / "book").glob("*.md"))], ids=lambda page: page.name)
+def test_a_page_that_names_a_method_cites_it(page):
+    text = prose(page)
+    cited = cited_keys()[page.name]
+    uncited = {pattern: key for pattern, key in METHOD_CITATIONS.items()
+               if re.search(pattern, text, flags=re.IGNORECASE) and key not in cited}
+    assert uncited == {}, f"{page.name} names a method without citing it"
