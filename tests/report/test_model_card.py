@@ -11,6 +11,7 @@ from datajobs.report.model_card import (
     gap_sentence,
     render_model_card,
     small_group_sentences,
+    stack_concentration,
     write_model_card,
 )
 
@@ -35,6 +36,9 @@ def _card():
         "coverage_text": "Sets at 90 % hold the true job for 0.903 of the profiles.",
         "coverage": pd.DataFrame({"class": ["Data scientist"], "profiles": [210], "coverage": [0.9]}),
         "failure_modes": ["Data scientist and Lead data scientist with the same stack are confused."],
+        "data": {"cities": groups["city"].value_counts().index.tolist(),
+                 "stacks": stack_concentration(pd.Series(["Python/SQL"] * 300 + ["Java/Scala"] * 60
+                                                         + [f"Stack {n}" for n in range(40)]), top=2)},
     }
 
 
@@ -49,6 +53,16 @@ def test_the_card_has_every_section_and_the_computed_figures():
     assert "version 3" in text and "f" * 64 in text and "Data scientist 210" in text
     assert "Nice (30)" in text  # the group too small to judge is named
     assert "By city, the largest gap" in text
+    # The caveat and the out-of-scope use read their figures from the training file.
+    assert "the 3 cities of the training file (Paris, Lyon, Nice)" in text
+    assert "the 2 most frequent technology stacks cover 90% of the 400 rows (42 distinct stacks): the profiles look templated" in text
+
+
+def test_a_file_of_varied_stacks_is_not_called_templated():
+    stacks = stack_concentration(pd.Series([f"Stack {n}" for n in range(50)] * 2))
+    assert stacks == {"top": 10, "share": 0.2, "distinct": 50, "rows": 100}
+    from datajobs.report.model_card import caveats
+    assert "templated" not in caveats(stacks)[1] and "20% of the 100 rows" in caveats(stacks)[1]
 
 
 def test_small_groups_and_gaps_in_words():

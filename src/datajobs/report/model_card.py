@@ -2,7 +2,7 @@
 
 Every number in the card comes from the ``card`` dictionary the book's model-card chapter computes
 from the trained model and its evaluation (:func:`render_model_card`); the fixed texts here (intended
-use, out-of-scope uses, caveats) hold no number. The same sentences serve the book page and the file.
+use and users) hold no number, and the out-of-scope uses and caveats read theirs from the training file. The same sentences serve the book page and the file.
 """
 
 from __future__ import annotations
@@ -21,25 +21,50 @@ INTENDED_USE = ("Sorting and flagging CVs of data specialists by the job title t
                 "probabilities and the prediction set in view, so that a person reads the uncertain ones first.")
 INTENDED_USERS = ("HR teams and recruiters who triage data-job CVs; analysts who retrain it on their own "
                   "labelled file; teachers using the book as a case study.")
-OUT_OF_SCOPE = (
-    "Hiring, rejecting, grading or promoting a person without a person deciding: the model predicts the "
-    "job title a CV resembles in this data set, not a person's skills, seniority or worth.",
-    "Setting or comparing salaries: nothing about pay is in the data.",
-    "Profiles outside the training ranges: stacks, diplomas, companies or experience values the model "
-    "never saw, other countries than the French cities of the training file, jobs other than the four "
-    "labels. The predictor flags unseen values; its answer for them is a guess.",
-    "Judging a group of people (a city, a school, a company) from the model's scores on it.",
-)
-CAVEATS = (
-    "The labels are the delivered file's job titles; who assigned them, and how, is not documented. "
-    "The model learns to reproduce them, errors included.",
-    "In the reference file a few technology stacks recur across thousands of rows: the profiles look "
-    "templated, and scores on real, free-form CVs may be lower.",
-    "The data has no gender, age or nationality, so the card cannot say how the model does on them; a "
-    "group's score here is not evidence of fairness towards people.",
-    "Group scores come from cross-validated predictions of the same procedure, not of the saved model "
-    "itself, which was fitted on every row.",
-)
+def stack_concentration(technologies: pd.Series, top: int = 10) -> dict:
+    """How much of a file its most frequent technology stacks (exact strings) cover: ``top`` (the
+    number of stacks counted), ``share`` of the rows they cover, ``distinct`` stacks, ``rows``."""
+    counts = technologies.dropna().astype(str).value_counts()
+    top = min(top, len(counts))
+    return {"top": top, "share": float(counts.iloc[:top].sum() / max(1, counts.sum())),
+            "distinct": len(counts), "rows": int(counts.sum())}
+
+
+def cities_text(cities: list[str], shown: int = 4) -> str:
+    """The training file's cities in words, most frequent first: 'the 6 cities of the training file
+    (Paris, Lyon, ...)'."""
+    listed = ", ".join(cities[:shown]) + (", …" if len(cities) > shown else "")
+    return f"the {len(cities)} cit{'y' if len(cities) == 1 else 'ies'} of the training file ({listed})"
+
+
+def out_of_scope(cities: list[str]) -> tuple[str, ...]:
+    """The uses the card rules out; ``cities`` are the training file's, most frequent first."""
+    return (
+        "Hiring, rejecting, grading or promoting a person without a person deciding: the model predicts the "
+        "job title a CV resembles in this data set, not a person's skills, seniority or worth.",
+        "Setting or comparing salaries: nothing about pay is in the data.",
+        "Profiles outside the training ranges: stacks, diplomas, companies or experience values the model "
+        f"never saw, other places than {cities_text(cities)}, jobs other than the "
+        "labels it was trained on. The predictor flags unseen values; its answer for them is a guess.",
+        "Judging a group of people (a city, a school, a company) from the model's scores on it.",
+    )
+
+
+def caveats(stacks: dict) -> tuple[str, ...]:
+    """The card's caveats; ``stacks`` is :func:`stack_concentration` of the training file."""
+    covered = (f"In the training file the {stacks['top']} most frequent technology stacks cover "
+               f"{stacks['share']:.0%} of the {stacks['rows']:,} rows ({stacks['distinct']:,} distinct stacks)")
+    return (
+        "The labels are the delivered file's job titles; who assigned them, and how, is not documented. "
+        "The model learns to reproduce them, errors included.",
+        covered + (": the profiles look templated, and scores on real, free-form CVs may be lower."
+                   if stacks["share"] >= 0.5 else
+                   "; scores on free-form CVs, written differently from this file's, may still be lower."),
+        "The data has no gender, age or nationality, so the card cannot say how the model does on them; a "
+        "group's score here is not evidence of fairness towards people.",
+        "Group scores come from cross-validated predictions of the same procedure, not of the saved model "
+        "itself, which was fitted on every row.",
+    )
 
 
 def judged_text(rows: int, min_rows: int) -> str:
@@ -157,7 +182,8 @@ def render_model_card(card: dict) -> str:
         :func:`datajobs.model.slices.slice_scores`), ``gaps`` (from
         :func:`datajobs.model.slices.group_gaps`), ``min_rows``, ``calibration`` (mean_gap,
         max_gap, worst_class, on), ``coverage`` (a DataFrame: class, rows, coverage, low, high),
-        ``failure_modes`` (sentences).
+        ``failure_modes`` (sentences), ``data`` (``cities``, most frequent first, and ``stacks``, from
+        :func:`stack_concentration`).
 
     Returns
     -------
@@ -179,7 +205,7 @@ def render_model_card(card: dict) -> str:
         "",
         "## Out-of-scope uses",
         "",
-        *[f"- {text}" for text in OUT_OF_SCOPE],
+        *[f"- {text}" for text in out_of_scope(card["data"]["cities"])],
         "",
         "## Evaluation data",
         "",
@@ -214,7 +240,7 @@ def render_model_card(card: dict) -> str:
         "",
         "## Caveats",
         "",
-        *[f"- {text}" for text in CAVEATS],
+        *[f"- {text}" for text in caveats(card["data"]["stacks"])],
         "",
     ]
     return "\n".join(lines)
