@@ -45,6 +45,13 @@ def test_script_files_are_deferred_but_the_options_inline_scripts_extend():
 
 def test_figures_after_the_first_load_lazily():
     context = {"body": '<p>a</p><img src="one.png"/><img src="two.png"/><img loading="eager" src="three.png"/>'}
-    lazy_figures(SimpleNamespace(), "page", "page.html", context, None)
+    lazy_figures(SimpleNamespace(builder=SimpleNamespace(name="html")), "page", "page.html", context, None)
     assert context["body"] == ('<p>a</p><img src="one.png"/><img loading="lazy" decoding="async" src="two.png"/>'
                                '<img loading="eager" src="three.png"/>')
+
+
+def test_the_single_page_build_the_pdf_prints_keeps_every_figure_eager():
+    body = '<p>a</p><img src="one.png"/><img src="two.png"/>'
+    context = {"body": body}
+    lazy_figures(SimpleNamespace(builder=SimpleNamespace(name="singlehtml")), "page", "page.html", context, None)
+    assert context["body"] == body

@@ -116,7 +116,6 @@ def print_pdf(single_html_dir: Path, root_page: str, target: Path, widget_state:
             page.route("**/*", lambda route: route.abort() if route.request.url.startswith(("http:", "https:"))
                        and not route.request.url.startswith(root) else route.continue_())
             page.goto(f"{root}/{PRINT_PAGE}", wait_until="load")
-            page.evaluate(print_script("load_images"))  # figures below the fold are lazy in the HTML
             if widget_state:
                 _draw_widgets(page, root, widget_state)
                 page.evaluate(print_script("widget_notes"), [note, DRAWN_VIEWS])

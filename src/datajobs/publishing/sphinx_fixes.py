@@ -77,9 +77,12 @@ _IMAGE = re.compile(r"<img (?![^>]*\bloading=)")
 
 
 def lazy_figures(app, pagename, templatename, context, doctree) -> None:
-    """``loading="lazy"`` on every image of the page's body but its first (which may be in view)."""
+    """``loading="lazy"`` on every image of the page's body but its first (which may be in view).
+
+    Not in the single-page build the PDF is printed from: Chromium prints a page it never scrolled,
+    so it would never fetch a lazy figure."""
     body = context.get("body")
-    if not body:
+    if not body or app.builder.name == "singlehtml":
         return
     first = _IMAGE.search(body)
     if first:
